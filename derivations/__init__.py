@@ -1,0 +1,24 @@
+"""Numerical verification of hand-derived gradients.
+
+``check`` verifies a claimed vector-Jacobian product, ``check_jacobian`` a
+claimed full Jacobian, and ``check_identity`` an equality between two
+expressions. Each returns a ``CheckReport`` or raises a ``CheckFailure``
+(an ``AssertionError``) that says where and by how much the claim is wrong.
+This package knows nothing of MkDocs; ``derivations.pages`` finds and runs
+the checks embedded in Markdown.
+"""
+
+from ._checks import check, check_identity, check_jacobian
+from ._recording import recording
+from ._report import CheckFailure, CheckReport, GradientMismatch, IdentityMismatch
+
+__all__ = [
+    "CheckFailure",
+    "CheckReport",
+    "GradientMismatch",
+    "IdentityMismatch",
+    "check",
+    "check_identity",
+    "check_jacobian",
+    "recording",
+]

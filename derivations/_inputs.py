@@ -1,0 +1,66 @@
+"""Turning the keyword inputs of a check into arrays, and choosing which to differentiate."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+
+def is_shape(value: Any) -> bool:
+    """A tuple of non-negative ints stands for a random float64 array of that shape."""
+    return isinstance(value, tuple) and all(
+        isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 0 for n in value
+    )
+
+
+def draw_inputs(inputs: Mapping[str, Any], rng: np.random.Generator) -> dict[str, Any]:
+    """Replace every shape by standard-normal float64 values; keep everything else as given."""
+    if not inputs:
+        raise TypeError("a check needs at least one input, passed as a keyword argument")
+    drawn: dict[str, Any] = {}
+    for name, value in inputs.items():
+        if is_shape(value):
+            drawn[name] = rng.standard_normal(tuple(int(n) for n in value))
+        else:
+            drawn[name] = value
+    return drawn
+
+
+def is_differentiable(value: Any) -> bool:
+    return isinstance(value, np.ndarray) and value.dtype == np.float64
+
+
+def choose_wrt(values: Mapping[str, Any], wrt: str | Iterable[str] | None) -> tuple[str, ...]:
+    """The inputs to differentiate: ``wrt`` if given, else every float64 array.
+
+    Integer arrays (class labels), Python numbers (an epsilon) and other objects
+    are constants unless named in ``wrt``; what ``wrt`` names must be a float64 array.
+    """
+    if wrt is None:
+        names = tuple(name for name, value in values.items() if is_differentiable(value))
+        if not names:
+            raise TypeError(
+                "no input to differentiate: pass a shape tuple or a float64 array, "
+                f"or name one with wrt (inputs: {', '.join(values)})"
+            )
+        return names
+    names = (wrt,) if isinstance(wrt, str) else tuple(wrt)
+    if not names:
+        raise ValueError("wrt names no input")
+    for name in names:
+        if name not in values:
+            raise ValueError(
+                f"wrt names {name!r}, but the inputs are {', '.join(map(repr, values))}"
+            )
+        if not is_differentiable(values[name]):
+            value = values[name]
+            kind = f"dtype {value.dtype}" if isinstance(value, np.ndarray) else type(value).__name__
+            raise TypeError(f"wrt names {name!r}, which is not a float64 array ({kind})")
+    return names
+
+
+def copied(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Fresh copies of the array inputs, so that no call can alter what the next one sees."""
+    return {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in values.items()}

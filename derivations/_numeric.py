@@ -1,0 +1,166 @@
+"""Numerical derivatives of a forward function: the complex step, and a 5-point stencil.
+
+All derivatives here are of the scalar projection phi(x) = <g, f(x)> along a
+direction v, or of f itself along one coordinate. The complex step is exact to
+rounding error but needs complex-safe forward code; the 5-point central stencil
+works on any smooth function at a lower accuracy.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+COMPLEX_STEP = "complex step"
+STENCIL = "5-point central difference"
+
+_H_COMPLEX = 1e-20
+_EPS = np.finfo(np.float64).eps
+
+
+class Forward:
+    """The forward function bound to its inputs, counting its evaluations."""
+
+    def __init__(self, f: Callable[..., Any], values: Mapping[str, Any]) -> None:
+        self.f = f
+        self.values = dict(values)
+        self.evaluations = 0
+
+    def __call__(self, **overrides: Any) -> np.ndarray:
+        kwargs = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in self.values.items()}
+        kwargs.update(overrides)
+        self.evaluations += 1
+        return np.asarray(self.f(**kwargs))
+
+    def at_complex(self, name: str, imaginary: np.ndarray) -> np.ndarray | None:
+        """f at x + i*imaginary, or None when f is visibly not complex-safe."""
+        z = self.values[name] + 1j * imaginary
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", np.exceptions.ComplexWarning)
+                out = self(**{name: z})
+        except Exception:  # any failure on complex input means: not complex-safe
+            return None
+        return out if np.iscomplexobj(out) else None
+
+
+def _stencil_step(x: np.ndarray, v: np.ndarray) -> float:
+    return (
+        1e-3
+        * max(1.0, float(np.max(np.abs(x), initial=0.0)))
+        / max(float(np.max(np.abs(v), initial=0.0)), 1e-300)
+    )
+
+
+def stencil_directional(forward: Forward, g: np.ndarray, name: str, v: np.ndarray) -> float:
+    """d/dt <g, f(x + t v)> at t = 0 by the 5-point central stencil (error O(h^4))."""
+    x = forward.values[name]
+    h = _stencil_step(x, v)
+    phi = {t: float(np.sum(g * forward(**{name: x + t * h * v}))) for t in (-2, -1, 1, 2)}
+    return (phi[-2] - 8 * phi[-1] + 8 * phi[1] - phi[2]) / (12 * h)
+
+
+def complex_directional(forward: Forward, g: np.ndarray, name: str, v: np.ndarray) -> float | None:
+    """d/dt <g, f(x + t v)> at t = 0 by the complex step, or None if f is not complex-safe."""
+    out = forward.at_complex(name, _H_COMPLEX * v)
+    if out is None:
+        return None
+    return float(np.sum(g * out.imag)) / _H_COMPLEX
+
+
+def is_complex_safe(
+    forward: Forward, y: np.ndarray, g: np.ndarray, name: str, v: np.ndarray
+) -> bool:
+    """Whether the complex step can be trusted for f in ``name``.
+
+    f must accept complex input and return complex output, keep its real part
+    (Re f(x + ih v) = f(x)), and give the same directional derivative as the
+    stencil. The last test catches code that silently breaks the complex step
+    (conj, abs, sign, casts) without raising.
+    """
+    out = forward.at_complex(name, _H_COMPLEX * v)
+    if out is None or out.shape != y.shape:
+        return False
+    scale = max(1.0, float(np.max(np.abs(y), initial=0.0)))
+    if not np.allclose(out.real, y, rtol=1e-12, atol=1e-12 * scale):
+        return False
+    by_complex = float(np.sum(g * out.imag)) / _H_COMPLEX
+    by_stencil = stencil_directional(forward, g, name, v)
+    # The stencil's rounding error is about eps * sum|g f| / h; allow far more, plus 1e-6 relative.
+    x = forward.values[name]
+    rounding = _EPS * float(np.sum(np.abs(g * y))) / _stencil_step(x, v)
+    allowed = 1e-6 * max(abs(by_complex), abs(by_stencil)) + 1e4 * rounding
+    return abs(by_complex - by_stencil) <= allowed
+
+
+def directional(method: str, forward: Forward, g: np.ndarray, name: str, v: np.ndarray) -> float:
+    if method == COMPLEX_STEP:
+        value = complex_directional(forward, g, name, v)
+        if value is None:  # it was complex-safe a moment ago; treat as a broken forward
+            raise RuntimeError("the forward function stopped accepting complex input")
+        return value
+    return stencil_directional(forward, g, name, v)
+
+
+def coordinate_derivative(
+    method: str, forward: Forward, name: str, index: tuple[int, ...]
+) -> np.ndarray:
+    """d f / d x[index]: one column of the Jacobian, shaped like the output."""
+    x = forward.values[name]
+    e = np.zeros_like(x)
+    e[index] = 1.0
+    if method == COMPLEX_STEP:
+        out = forward.at_complex(name, _H_COMPLEX * e)
+        if out is None:
+            raise RuntimeError("the forward function stopped accepting complex input")
+        return out.imag / _H_COMPLEX
+    h = 1e-3 * max(1.0, abs(float(x[index])))
+    col = {t: forward(**{name: x + t * h * e}) for t in (-2, -1, 1, 2)}
+    return (col[-2] - 8 * col[-1] + 8 * col[1] - col[2]) / (12 * h)
+
+
+def numerical_jacobian(method: str, forward: Forward, name: str, out_shape: tuple) -> np.ndarray:
+    """The full Jacobian, output indices first: one evaluation per input element."""
+    x = forward.values[name]
+    jac = np.empty(out_shape + x.shape)
+    for index in np.ndindex(x.shape):
+        jac[(...,) + index] = coordinate_derivative(method, forward, name, index)
+    return jac
+
+
+def localise(
+    method: str, forward: Forward, g: np.ndarray, name: str, claimed: np.ndarray
+) -> tuple[tuple[int, ...], float]:
+    """The element of the gradient for ``name`` where claimed and numerical differ most.
+
+    Small inputs are scanned element by element; large ones by bisection on
+    directions restricted to halves of the remaining elements (O(log n) evaluations).
+    Returns the index and the numerical value there.
+    """
+    x = forward.values[name]
+
+    def partial(index: tuple[int, ...]) -> float:
+        return float(np.sum(g * coordinate_derivative(method, forward, name, index)))
+
+    if x.size <= 4096:
+        numerical = np.array([partial(i) for i in np.ndindex(x.shape)]).reshape(x.shape)
+        worst = np.unravel_index(int(np.argmax(np.abs(claimed - numerical))), x.shape)
+        worst = tuple(int(i) for i in worst)
+        return worst, float(numerical[worst])
+    rng = np.random.default_rng(0)
+    candidates = np.arange(x.size)
+    while candidates.size > 1:
+        halves = np.array_split(candidates, 2)
+        gaps = []
+        for half in halves:
+            v = np.zeros(x.size)
+            v[half] = rng.standard_normal(half.size)
+            v = v.reshape(x.shape)
+            numerical = directional(method, forward, g, name, v)
+            gaps.append(abs(float(np.sum(claimed * v)) - numerical))
+        candidates = halves[int(np.argmax(gaps))]
+    worst = tuple(int(i) for i in np.unravel_index(int(candidates[0]), x.shape))
+    return worst, partial(worst)

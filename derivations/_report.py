@@ -1,0 +1,122 @@
+"""What a check found: the report it returns, and the exceptions it raises.
+
+Every message about a check is formatted here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Element:
+    """The worst-disagreeing element of a gradient, Jacobian or identity."""
+
+    name: str
+    index: tuple[int, ...]
+    claimed: float
+    numerical: float
+
+    @property
+    def label(self) -> str:
+        if not self.index:
+            return self.name
+        return f"{self.name}[{', '.join(str(i) for i in self.index)}]"
+
+
+@dataclass
+class CheckReport:
+    """The outcome of one check: what was compared, how, and how closely it agreed.
+
+    ``error`` is the achieved error in the check's own normalisation (see the
+    module documentation of ``derivations``); the check passes when
+    ``error <= tolerance`` and every step-free property held.
+    """
+
+    kind: str  # "vjp", "jacobian" or "identity"
+    function: str
+    method: str
+    error: float
+    tolerance: float
+    inputs: dict[str, tuple[int, ...]]
+    wrt: tuple[str, ...]
+    output_shape: tuple[int, ...]
+    evaluations: int
+    seconds: float
+    seed: int
+    passed: bool = True
+    problem: str = ""
+    worst: Element | None = None
+    caller: tuple[str, int] | None = field(default=None, repr=False)
+
+    def summary(self) -> str:
+        """One line a reader can take in at a glance."""
+        what = {"vjp": "gradient", "jacobian": "Jacobian", "identity": "identity"}[self.kind]
+        subject = f"{what} of {self.function}"
+        if self.kind != "identity" and self.wrt:
+            subject += " for " + ", ".join(
+                f"{name} {format_shape(self.inputs[name])}" for name in self.wrt
+            )
+        verdict = "<=" if self.error <= self.tolerance else ">"
+        return (
+            f"{subject}: {self.method}, error {self.error:.1e} {verdict} "
+            f"tolerance {self.tolerance:.0e}"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["inputs"] = {k: list(v) for k, v in self.inputs.items()}
+        data["wrt"] = list(self.wrt)
+        data["output_shape"] = list(self.output_shape)
+        if self.worst is not None:
+            data["worst"]["index"] = list(self.worst.index)
+        data.pop("caller")
+        return data
+
+
+def format_shape(shape: tuple[int, ...]) -> str:
+    if len(shape) == 1:
+        return f"({shape[0]},)"
+    return "(" + ", ".join(str(n) for n in shape) + ")"
+
+
+class CheckFailure(AssertionError):
+    """A check found that a claimed result is wrong. Carries the report."""
+
+    def __init__(self, report: CheckReport) -> None:
+        self.report = report
+        super().__init__(describe_failure(report))
+
+
+class GradientMismatch(CheckFailure):
+    """A claimed gradient or Jacobian disagrees with the numerical derivative."""
+
+
+class IdentityMismatch(CheckFailure):
+    """Two expressions claimed equal evaluate to different values."""
+
+
+def describe_failure(report: CheckReport) -> str:
+    """The message of a failed check: a headline, then indented detail."""
+    lines = [report.problem]
+    if np.isfinite(report.error):
+        lines.append(
+            f"  error {report.error:.2e} > tolerance {report.tolerance:.0e} ({report.method})"
+        )
+    worst = report.worst
+    if worst is not None:
+        left, right = ("lhs", "rhs") if report.kind == "identity" else ("claimed", "numerical")
+        diff = abs(worst.claimed - worst.numerical)
+        scale = max(abs(worst.claimed), abs(worst.numerical))
+        rel = diff / scale if scale else 0.0
+        lines.append(
+            f"  worst element {worst.label}: {left} {worst.claimed:.17g}, "
+            f"{right} {worst.numerical:.17g} (abs diff {diff:.2e}, rel diff {rel:.2e})"
+        )
+    shapes = ", ".join(f"{k} {format_shape(v)}" for k, v in report.inputs.items())
+    output = format_shape(report.output_shape)
+    lines.append(f"  inputs: {shapes}; output {output}; seed {report.seed}")
+    return "\n".join(lines)

@@ -1,0 +1,43 @@
+"""mkdocs-macros module: the series list and the verification line on the home page.
+
+Only pages with ``render_macros: true`` use these (``render_by_default: false``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mkdocs.utils.meta import get_data
+
+
+def series(docs_dir: str) -> list[dict]:
+    """The posts in reading order, from their own front matter (title, summary, order)."""
+    posts = []
+    for path in sorted(Path(docs_dir, "posts").glob("*.md")):
+        meta = get_data(path.read_text(encoding="utf-8"))[1]
+        if "order" in meta:
+            posts.append({"file": f"posts/{path.name}", "title": meta.get("title", path.stem),
+                          "summary": meta.get("summary", ""), "order": meta["order"]})
+    return sorted(posts, key=lambda post: post["order"])
+
+
+def define_env(env) -> None:
+    @env.macro
+    def series_list() -> str:
+        """A numbered Markdown list of the posts with their one-line summaries."""
+        return "\n".join(
+            f"{i}. [{post['title']}]({post['file']}): {post['summary']}"
+            for i, post in enumerate(series(env.conf["docs_dir"]), start=1)
+        )
+
+    @env.macro
+    def verification_line() -> str:
+        """The build's own verification count, linked to the report."""
+        data = env.conf["extra"].get("verification", {})
+        if not data.get("enabled", True):
+            return "**Derivation checks are switched off in this build.**"
+        if data.get("problems"):
+            return (f"**{data['verified']} of {data['results']} results verified; "
+                    f"{data['problems']} problems in this build** ([report](verification.md)).")
+        return (f"**{data.get('results', 0)} results, all verified numerically at build time** "
+                f"by {data.get('checks', 0)} checks ([verification report](verification.md)).")

@@ -1,0 +1,108 @@
+"""MkDocs hook: verify every derivation block of the site and show the verdicts on the pages.
+
+A thin adapter over ``derivations.pages``: it runs all pages' blocks once per build
+(in ``on_files``, in parallel, cached), decorates each page's Markdown with
+verification marks, notes and failure admonitions, writes ``verification.json``,
+and fails ``mkdocs build`` with every problem as ``docs/<page>.md:<line>: ...``.
+Under ``mkdocs serve`` failures show in the page and in the terminal instead.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
+from mkdocs.utils.meta import get_data
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from derivations.cache import OutcomeCache, environment_fingerprint  # noqa: E402
+from derivations.pages import PageVerification, verify_page  # noqa: E402
+from derivations.runner import DEFAULT_TIMEOUT  # noqa: E402
+
+sys.path.pop(0)
+
+from verification_marks import decorate_markdown  # noqa: E402  (hooks/ is on sys.path)
+from verification_report import REPORT_PAGE, report_markdown, summarise  # noqa: E402
+
+log = logging.getLogger("mkdocs.hooks.verification")
+
+RERUN_VARIABLE = "DERIVATIONS_RERUN"
+SWITCH_VARIABLE = "DERIVATIONS_CHECKS"
+
+
+class _State:
+    command = "build"
+    cache: OutcomeCache | None = None
+    pages: dict[str, PageVerification] = {}
+    enabled = True
+
+
+_state = _State()
+
+
+def on_startup(command: str, dirty: bool) -> None:
+    _state.command = command
+
+
+def on_files(files: Files, config) -> Files:
+    settings = config.extra.get("derivations", {}) or {}
+    root = Path(config.config_file_path).resolve().parent
+    _state.enabled = settings.get("checks", True) and os.environ.get(SWITCH_VARIABLE, "on") != "off"
+    if _state.cache is None:
+        _state.cache = OutcomeCache(root / ".cache" / "derivations")
+    pages = [f for f in files.documentation_pages() if not f.generated_by]
+    if not _state.enabled:
+        log.warning(
+            "DERIVATION CHECKS ARE OFF (%s=off or extra.derivations.checks: false): "
+            "no formula on this site is verified in this build", SWITCH_VARIABLE)
+        _state.pages = {}
+    else:
+        _state.pages = _verify(pages, root, float(settings.get("timeout", DEFAULT_TIMEOUT)))
+    config.extra["verification"] = summarise(_state.pages, enabled=_state.enabled)
+    titles = {f.src_uri: get_data(f.content_string)[1].get("title", f.src_uri) for f in pages}
+    content = report_markdown(_state.pages, titles, enabled=_state.enabled, root=root)
+    files.append(File.generated(config, REPORT_PAGE, content=content))
+    return files
+
+
+def _verify(pages: list[File], root: Path, timeout: float) -> dict[str, PageVerification]:
+    fingerprint = environment_fingerprint()
+    rerun = os.environ.get(RERUN_VARIABLE, "") not in ("", "0")
+
+    def one(file: File) -> PageVerification:
+        path = Path(os.path.relpath(file.abs_src_path, root)).as_posix()
+        return verify_page(path, file.content_string, cwd=root, timeout=timeout,
+                           cache=_state.cache, fingerprint=fingerprint, rerun=rerun)
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        results = dict(zip((f.src_uri for f in pages), pool.map(one, pages), strict=True))
+    for verification in results.values():
+        if _state.command == "serve":
+            for problem in verification.problems:
+                log.error(problem.located(verification.path))
+    return results
+
+
+def on_page_markdown(markdown: str, page: Page, config, files: Files) -> str:
+    verification = _state.pages.get(page.file.src_uri)
+    if verification is None:
+        return markdown
+    return decorate_markdown(markdown, verification, page.url, enabled=_state.enabled)
+
+
+def on_post_build(config) -> None:
+    records = [r for v in _state.pages.values() for r in v.records()]
+    report = {"summary": config.extra["verification"], "checks": records}
+    Path(config.site_dir, "verification.json").write_text(json.dumps(report, indent=1))
+    problems = [p.located(v.path) for v in _state.pages.values() for p in v.problems]
+    if problems and _state.command != "serve":
+        count = f"{len(problems)} derivation problem{'s' if len(problems) > 1 else ''}"
+        raise PluginError(f"{count}:\n" + "\n".join(problems))

@@ -1,0 +1,110 @@
+"""The verification report: a generated page listing every result and check of the site."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import subprocess
+from collections.abc import Mapping
+from html import escape
+from pathlib import Path
+
+from derivations.pages import PageVerification
+
+REPORT_PAGE = "verification.md"
+REPORT_URL = "verification/"
+
+
+def report_anchor(path: str, name: str) -> str:
+    """The id of a result's row in the report (unique across pages)."""
+    stem = re.sub(r"[^a-z0-9]+", "-", Path(path).stem.lower()).strip("-")
+    return f"{stem}--{name}"
+
+
+def summarise(pages: Mapping[str, PageVerification], *, enabled: bool) -> dict:
+    """Counts for the home page and for verification.json."""
+    values = list(pages.values())
+    return {
+        "enabled": enabled,
+        "results": sum(len(v.results) for v in values),
+        "verified": sum(len(v.verified) for v in values),
+        "checks": sum(len(o.reports) for v in values for o in v.outcomes),
+        "problems": sum(len(v.problems) for v in values),
+        "pages": sum(1 for v in values if v.blocks or v.results),
+    }
+
+
+def report_markdown(
+    pages: Mapping[str, PageVerification],
+    titles: Mapping[str, str],
+    *,
+    enabled: bool,
+    root: Path | None = None,
+) -> str:
+    """The report page's Markdown: a table per page, a row per result."""
+    summary = summarise(pages, enabled=enabled)
+    lines = [
+        "---",
+        "title: Verification report",
+        "---",
+        "",
+        "# Verification report",
+        "",
+        _headline(summary),
+        "",
+        f"Built {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC{_commit(root)}. "
+        'The same data, one record per check, is in <a href="verification.json">'
+        "verification.json</a>.",
+        "",
+        "A result is verified when the derivation block that names it ran all its checks "
+        "without a failure. The error is each check's normalised error; it must not exceed "
+        "the tolerance of its method (complex step 1e-12, 5-point stencil 1e-8, "
+        "identities 1e-12).",
+        "",
+    ]
+    for src_uri, page in pages.items():
+        if not page.results and not page.blocks:
+            continue
+        lines += [f"## [{escape(titles.get(src_uri, src_uri))}]({src_uri})", ""]
+        lines += ['<table class="verification-table"><thead><tr><th>Result</th><th>Line</th>'
+                  "<th>Checks</th><th>Method</th><th>Error / tolerance</th><th>Time</th>"
+                  "<th>Status</th></tr></thead><tbody>"]
+        lines += [_row(src_uri, page, marker) for marker in page.results]
+        lines += ["</tbody></table>", ""]
+    return "\n".join(lines)
+
+
+def _headline(summary: dict) -> str:
+    if not summary["enabled"]:
+        return "**Derivation checks were switched off for this build: nothing was verified.**"
+    if summary["problems"]:
+        return (f"**{summary['verified']} of {summary['results']} results verified; "
+                f"{summary['problems']} problems.**")
+    return (f"**{summary['results']} results on {summary['pages']} pages, all verified "
+            f"numerically at build time by {summary['checks']} checks.**")
+
+
+def _row(src_uri: str, page: PageVerification, marker) -> str:
+    anchor = report_anchor(page.path, marker.name)
+    index = page.verified.get(marker.name)
+    link = f'<a href="{escape(src_uri)}#result-{escape(marker.name)}">{marker.line}</a>'
+    name = f'<td id="{anchor}"><code>{escape(marker.name)}</code></td>'
+    if index is None:
+        return (f"<tr>{name}<td>{link}</td><td colspan=\"4\"></td>"
+                '<td class="verification-failed">✗ not verified</td></tr>')
+    outcome = page.outcomes[index]
+    checks = "<br>".join(escape(f"{r['kind']} of {r['function']}") for r in outcome.reports)
+    methods = "<br>".join(escape(r["method"]) for r in outcome.reports)
+    errors = "<br>".join(f"{r['error']:.1e} / {r['tolerance']:.0e}" for r in outcome.reports)
+    timing = "cached" if outcome.cached else f"{outcome.seconds:.2f} s"
+    return (f"<tr>{name}<td>{link}</td><td>{checks}</td><td>{methods}</td><td>{errors}</td>"
+            f'<td>{timing}</td><td class="verification-passed">✓ verified</td></tr>')
+
+
+def _commit(root: Path | None) -> str:
+    try:
+        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, text=True,
+                             capture_output=True, timeout=5, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return f" from commit `{sha}`" if sha else ""

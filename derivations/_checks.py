@@ -22,6 +22,9 @@ TOLERANCE = {COMPLEX_STEP: 1e-12, _numeric.STENCIL: 1e-8}
 IDENTITY_TOLERANCE = 1e-12
 LINEARITY_TOLERANCE = 1e-10
 DIRECTIONS = 2
+#: Directional derivatives smaller than this are zero for the check: the complex step
+#: (h = 1e-20) cannot resolve them, since their imaginary parts underflow.
+RESOLUTION = 1e-280
 
 _PACKAGE = str(Path(__file__).resolve().parent)
 
@@ -72,7 +75,7 @@ def check(
             numerical = _numeric.directional(report.method, forward, g, name, v)
             analytic = float(np.sum(c * v))
             scale = max(float(np.linalg.norm(c)) * float(np.linalg.norm(v)), abs(numerical))
-            error = abs(analytic - numerical) / scale if scale > 0 else 0.0
+            error = abs(analytic - numerical) / max(scale, RESOLUTION)
             if not error <= report.error:
                 worst_name, report.error = name, error
     if not report.error <= report.tolerance:
@@ -170,7 +173,10 @@ def check_identity(
     report.error = error
     if not error <= report.tolerance:
         report.worst = Element("value", index, float(left[index]), float(right[index]))
-        problem = f"{_name(lhs)} and {_name(rhs)} are not equal"
+        sides = (_name(lhs), _name(rhs))
+        if "<lambda>" in sides:
+            sides = ("lhs", "rhs")
+        problem = f"{sides[0]} and {sides[1]} are not equal"
         return _fail(report, IdentityMismatch, problem, start, None)
     return _finish(report, start, None)
 

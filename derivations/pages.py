@@ -97,6 +97,13 @@ def verify_page(
     return page
 
 
+def unverified_page(path: str, text: str) -> PageVerification:
+    """A page as it is when checks are switched off: its blocks, none of them run."""
+    parsed = parse_page(text)
+    outcomes = [BlockOutcome("not run") for _ in parsed.blocks]
+    return PageVerification(path, parsed.blocks, outcomes, parsed.results)
+
+
 def _recall(blocks, cache, fingerprint, timeout) -> list[BlockOutcome] | None:
     outcomes = []
     for block, key in zip(blocks, block_keys(blocks, fingerprint, timeout), strict=True):

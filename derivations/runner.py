@@ -23,7 +23,7 @@ DEFAULT_TIMEOUT = 30.0
 class BlockOutcome:
     """What running one block gave: the reports of its checks and its problems."""
 
-    status: str  # "passed", "failed", "timeout", "crashed" or "skipped"
+    status: str  # "passed", "failed", "timeout", "crashed", "skipped" or "not run"
     reports: list[dict[str, Any]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     seconds: float = 0.0

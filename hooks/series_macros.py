@@ -16,8 +16,14 @@ def series(docs_dir: str) -> list[dict]:
     for path in sorted(Path(docs_dir, "posts").glob("*.md")):
         meta = get_data(path.read_text(encoding="utf-8"))[1]
         if "order" in meta:
-            posts.append({"file": f"posts/{path.name}", "title": meta.get("title", path.stem),
-                          "summary": meta.get("summary", ""), "order": meta["order"]})
+            posts.append(
+                {
+                    "file": f"posts/{path.name}",
+                    "title": meta.get("title", path.stem),
+                    "summary": meta.get("summary", ""),
+                    "order": meta["order"],
+                }
+            )
     return sorted(posts, key=lambda post: post["order"])
 
 
@@ -37,7 +43,11 @@ def define_env(env) -> None:
         if not data.get("enabled", True):
             return "**Derivation checks are switched off in this build.**"
         if data.get("problems"):
-            return (f"**{data['verified']} of {data['results']} results verified; "
-                    f"{data['problems']} problems in this build** ([report](verification.md)).")
-        return (f"**{data.get('results', 0)} results, all verified numerically at build time** "
-                f"by {data.get('checks', 0)} checks ([verification report](verification.md)).")
+            return (
+                f"**{data['verified']} of {data['results']} results verified; "
+                f"{data['problems']} problems in this build** ([report](verification.md))."
+            )
+        return (
+            f"**{data.get('results', 0)} results, all verified numerically at build time** "
+            f"by {data.get('checks', 0)} checks ([verification report](verification.md))."
+        )

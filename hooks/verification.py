@@ -24,7 +24,7 @@ from mkdocs.utils.meta import get_data
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from derivations.cache import OutcomeCache, environment_fingerprint  # noqa: E402
-from derivations.pages import PageVerification, verify_page  # noqa: E402
+from derivations.pages import PageVerification, unverified_page, verify_page  # noqa: E402
 from derivations.runner import DEFAULT_TIMEOUT  # noqa: E402
 
 sys.path.pop(0)
@@ -59,13 +59,17 @@ def on_files(files: Files, config) -> Files:
     if _state.cache is None:
         _state.cache = OutcomeCache(root / ".cache" / "derivations")
     pages = [f for f in files.documentation_pages() if not f.generated_by]
-    if not _state.enabled:
+    if _state.enabled:
+        _state.pages = _verify(pages, root, float(settings.get("timeout", DEFAULT_TIMEOUT)))
+    else:
         log.warning(
             "DERIVATION CHECKS ARE OFF (%s=off or extra.derivations.checks: false): "
-            "no formula on this site is verified in this build", SWITCH_VARIABLE)
-        _state.pages = {}
-    else:
-        _state.pages = _verify(pages, root, float(settings.get("timeout", DEFAULT_TIMEOUT)))
+            "no formula on this site is verified in this build",
+            SWITCH_VARIABLE,
+        )
+        _state.pages = {
+            f.src_uri: unverified_page(_display_path(f, root), f.content_string) for f in pages
+        }
     config.extra["verification"] = summarise(_state.pages, enabled=_state.enabled)
     titles = {f.src_uri: get_data(f.content_string)[1].get("title", f.src_uri) for f in pages}
     content = report_markdown(_state.pages, titles, enabled=_state.enabled, root=root)
@@ -78,9 +82,15 @@ def _verify(pages: list[File], root: Path, timeout: float) -> dict[str, PageVeri
     rerun = os.environ.get(RERUN_VARIABLE, "") not in ("", "0")
 
     def one(file: File) -> PageVerification:
-        path = Path(os.path.relpath(file.abs_src_path, root)).as_posix()
-        return verify_page(path, file.content_string, cwd=root, timeout=timeout,
-                           cache=_state.cache, fingerprint=fingerprint, rerun=rerun)
+        return verify_page(
+            _display_path(file, root),
+            file.content_string,
+            cwd=root,
+            timeout=timeout,
+            cache=_state.cache,
+            fingerprint=fingerprint,
+            rerun=rerun,
+        )
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         results = dict(zip((f.src_uri for f in pages), pool.map(one, pages), strict=True))
@@ -89,6 +99,11 @@ def _verify(pages: list[File], root: Path, timeout: float) -> dict[str, PageVeri
             for problem in verification.problems:
                 log.error(problem.located(verification.path))
     return results
+
+
+def _display_path(file: File, root: Path) -> str:
+    """How messages name a page: relative to the folder of mkdocs.yml, e.g. docs/posts/x.md."""
+    return Path(os.path.relpath(file.abs_src_path, root)).as_posix()
 
 
 def on_page_markdown(markdown: str, page: Page, config, files: Files) -> str:

@@ -25,10 +25,21 @@ def decorate_markdown(
     if len(current.blocks) != len(verification.blocks) or len(current.results) != len(
         verification.results
     ):
-        return _admonition(
-            verification.path, [Problem(1, "the page changed before it was rendered; "
-                                        "verification marks could not be placed")], ""
-        ) + "\n\n" + markdown
+        return (
+            _admonition(
+                verification.path,
+                [
+                    Problem(
+                        1,
+                        "the page changed before it was rendered; "
+                        "verification marks could not be placed",
+                    )
+                ],
+                "",
+            )
+            + "\n\n"
+            + markdown
+        )
     report_url = get_relative_url(REPORT_URL, page_url)
     owned = _assign_problems(verification)
     verified = verification.verified
@@ -45,15 +56,19 @@ def decorate_markdown(
         replace[now.line - 1] = now.indent + mark + "\n"
 
     for now, then in zip(current.blocks, verification.blocks, strict=True):
-        outcome = verification.outcomes[then.index] if verification.outcomes else None
-        before[now.line - 1] = [f'{now.indent}<div class="derivation-anchor" '
-                                f'id="check-{then.index + 1}"></div>', ""]
+        outcome = verification.outcomes[then.index]
+        before[now.line - 1] = [
+            f'{now.indent}<div class="derivation-anchor" id="check-{then.index + 1}"></div>',
+            "",
+        ]
         problems = owned.get(("block", then.index), [])
         if problems:
             note = _admonition(verification.path, problems, now.indent)
-        elif outcome is None:
-            note = now.indent + '<p class="derivation-note">This block was not run in this build ' \
-                   "(derivation checks are off).</p>"
+        elif outcome.status == "not run":
+            note = (
+                now.indent + '<p class="derivation-note">This block was not run in this build '
+                "(derivation checks are off).</p>"
+            )
         else:
             note = _note(then, outcome, now.indent)
         after[now.end_line - 1] = ["", note, ""]
@@ -107,11 +122,11 @@ def _summary(report: dict) -> str:
     subject = {"vjp": "gradient", "jacobian": "Jacobian", "identity": "identity"}[report["kind"]]
     if report["kind"] != "identity":
         subject += " for " + ", ".join(
-            f"{name} {_shape(report['inputs'][name])}" for name in report["wrt"])
+            f"{name} {_shape(report['inputs'][name])}" for name in report["wrt"]
+        )
     else:
         subject += " on " + ", ".join(f"{k} {_shape(v)}" for k, v in report["inputs"].items())
-    return (f"{subject}: {report['method']}, error {report['error']:.1e} "
-            f"≤ {report['tolerance']:.0e}")
+    return f"{subject}: {report['method']}, error {report['error']:.1e} ≤ {report['tolerance']:.0e}"
 
 
 def _shape(shape: list[int]) -> str:

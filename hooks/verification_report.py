@@ -66,9 +66,11 @@ def report_markdown(
         if not page.results and not page.blocks:
             continue
         lines += [f"## [{escape(titles.get(src_uri, src_uri))}]({src_uri})", ""]
-        lines += ['<table class="verification-table"><thead><tr><th>Result</th><th>Line</th>'
-                  "<th>Checks</th><th>Method</th><th>Error / tolerance</th><th>Time</th>"
-                  "<th>Status</th></tr></thead><tbody>"]
+        lines += [
+            '<table class="verification-table"><thead><tr><th>Result</th><th>Line</th>'
+            "<th>Checks</th><th>Method</th><th>Error / tolerance</th><th>Time</th>"
+            "<th>Status</th></tr></thead><tbody>"
+        ]
         lines += [_row(src_uri, page, marker) for marker in page.results]
         lines += ["</tbody></table>", ""]
     return "\n".join(lines)
@@ -78,10 +80,14 @@ def _headline(summary: dict) -> str:
     if not summary["enabled"]:
         return "**Derivation checks were switched off for this build: nothing was verified.**"
     if summary["problems"]:
-        return (f"**{summary['verified']} of {summary['results']} results verified; "
-                f"{summary['problems']} problems.**")
-    return (f"**{summary['results']} results on {summary['pages']} pages, all verified "
-            f"numerically at build time by {summary['checks']} checks.**")
+        return (
+            f"**{summary['verified']} of {summary['results']} results verified; "
+            f"{summary['problems']} problems.**"
+        )
+    return (
+        f"**{summary['results']} results on {summary['pages']} pages, all verified "
+        f"numerically at build time by {summary['checks']} checks.**"
+    )
 
 
 def _row(src_uri: str, page: PageVerification, marker) -> str:
@@ -90,21 +96,31 @@ def _row(src_uri: str, page: PageVerification, marker) -> str:
     link = f'<a href="{escape(src_uri)}#result-{escape(marker.name)}">{marker.line}</a>'
     name = f'<td id="{anchor}"><code>{escape(marker.name)}</code></td>'
     if index is None:
-        return (f"<tr>{name}<td>{link}</td><td colspan=\"4\"></td>"
-                '<td class="verification-failed">✗ not verified</td></tr>')
+        return (
+            f'<tr>{name}<td>{link}</td><td colspan="4"></td>'
+            '<td class="verification-failed">✗ not verified</td></tr>'
+        )
     outcome = page.outcomes[index]
     checks = "<br>".join(escape(f"{r['kind']} of {r['function']}") for r in outcome.reports)
     methods = "<br>".join(escape(r["method"]) for r in outcome.reports)
     errors = "<br>".join(f"{r['error']:.1e} / {r['tolerance']:.0e}" for r in outcome.reports)
     timing = "cached" if outcome.cached else f"{outcome.seconds:.2f} s"
-    return (f"<tr>{name}<td>{link}</td><td>{checks}</td><td>{methods}</td><td>{errors}</td>"
-            f'<td>{timing}</td><td class="verification-passed">✓ verified</td></tr>')
+    return (
+        f"<tr>{name}<td>{link}</td><td>{checks}</td><td>{methods}</td><td>{errors}</td>"
+        f'<td>{timing}</td><td class="verification-passed">✓ verified</td></tr>'
+    )
 
 
 def _commit(root: Path | None) -> str:
     try:
-        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, text=True,
-                             capture_output=True, timeout=5, check=True).stdout.strip()
+        sha = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=root,
+            text=True,
+            capture_output=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return ""
     return f" from commit `{sha}`" if sha else ""

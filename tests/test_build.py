@@ -1,0 +1,134 @@
+"""`mkdocs build` with the hook, end to end, on tiny sites in temporary folders."""
+
+import json
+import re
+from html import unescape
+
+import pytest
+from sites import PASSING, build, make_site
+
+MISMATCH = PASSING.replace("return g * np.cos(x)", "return g * np.cos(x) * (1 + 1e-6)")
+
+
+def error_lines(result):
+    return [line for line in result.stderr.splitlines() if line.startswith("docs/")]
+
+
+def test_passing_site_builds_with_marks_notes_and_report(tmp_path):
+    site = make_site(tmp_path, {"index.md": PASSING})
+    result = build(site)
+    assert result.returncode == 0, result.stderr
+    html = (site / "site" / "index.html").read_text()
+    assert 'class="result-mark result-mark--verified" id="result-sin-dx"' in html
+    assert 'href="#check-1"' in html and 'id="check-1"' in html
+    assert "<strong>Checked</strong>: 1 check verifying <code>sin-dx</code> passed" in html
+    assert "complex step, error" in html
+    report = json.loads((site / "site" / "verification.json").read_text())
+    (record,) = report["checks"]
+    assert record["page"] == "docs/index.md" and record["line"] == 18
+    assert record["results"] == ["sin-dx"] and record["passed"] and record["title"] == "Sine"
+    assert record["method"] == "complex step" and record["error"] < record["tolerance"]
+    assert {"wrt", "tolerance", "seconds", "cached", "block_line"} <= set(record)
+    assert report["summary"]["results"] == report["summary"]["verified"] == 1
+    assert (site / "site" / "verification" / "index.html").exists()
+
+
+def test_rendered_code_is_exactly_the_code_that_ran(tmp_path):
+    site = make_site(tmp_path, {"index.md": PASSING})
+    build(site)
+    html = (site / "site" / "index.html").read_text()
+    assert html.count('<div class="derivation highlight">') == 1
+    code = re.search(r'<div class="derivation highlight">.*?<code>(.*?)</code>', html, re.S)[1]
+    shown = unescape(re.sub(r"<[^>]+>", "", code))
+    ran = PASSING.split("verifies=\"sin-dx\"}\n")[1].split("```")[0]
+    assert shown == ran
+
+
+def test_mismatch_fails_the_build_with_file_line_and_numbers(tmp_path):
+    site = make_site(tmp_path, {"index.md": MISMATCH})
+    result = build(site)
+    assert result.returncode == 1
+    assert "1 derivation problem:" in result.stderr
+    assert error_lines(result) == [
+        "docs/index.md:18: gradient for 'x' disagrees with the numerical derivative"]
+    assert "tolerance 1e-12 (complex step)" in result.stderr
+    assert "worst element x[" in result.stderr and "claimed" in result.stderr
+
+
+def test_failure_does_not_depend_on_strict_and_quiet_does_not_hide_it(tmp_path):
+    site = make_site(tmp_path, {"index.md": MISMATCH})
+    result = build(site, "-q")
+    assert result.returncode == 1
+    assert "docs/index.md:18: gradient for 'x' disagrees" in result.stderr
+
+
+def test_all_failures_of_a_build_are_listed(tmp_path):
+    exception = PASSING.replace("check(sine", "1 / 0\ncheck(sine")
+    site = make_site(tmp_path, {"index.md": MISMATCH, "other.md": exception,
+                                "third.md": "<!-- result: lonely -->\n$$ y $$\n"})
+    result = build(site)
+    assert result.returncode == 1
+    assert "3 derivation problems:" in result.stderr
+    assert error_lines(result) == [
+        "docs/index.md:18: gradient for 'x' disagrees with the numerical derivative",
+        "docs/other.md:18: ZeroDivisionError: division by zero",
+        "docs/third.md:1: result 'lonely' is not verified: no derivation block says "
+        'verifies="lonely"',
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("x = (1,\n", "docs/index.md:3: SyntaxError:"),
+        ("while True:\n    pass\n", "docs/index.md:1: timed out after 3 s"),
+        ("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n",
+         "docs/index.md:1: the derivation process was killed by SIGKILL"),
+        ("x = 1\n", "docs/index.md:1: derivation block checks nothing"),
+    ],
+    ids=["syntax error", "infinite loop", "killed process", "checks nothing"],
+)
+def test_each_kind_of_failure_fails_the_build_with_its_location(tmp_path, body, expected):
+    site = make_site(tmp_path, {"index.md": "```{.python .derivation}\nimport numpy as np\n"
+                                            + body + "```\n"}, timeout=3)
+    result = build(site)
+    assert result.returncode == 1
+    assert error_lines(result)[0].startswith(expected), result.stderr
+
+
+def test_unknown_result_name_fails_the_build(tmp_path):
+    site = make_site(tmp_path, {"index.md": PASSING.replace('verifies="sin-dx"',
+                                                            'verifies="sin-dx cos-dx"')})
+    result = build(site)
+    assert result.returncode == 1
+    assert error_lines(result) == [
+        "docs/index.md:8: block verifies 'cos-dx', but no equation on this page is marked "
+        "<!-- result: cos-dx -->"]
+
+
+def test_second_build_takes_passing_blocks_from_the_cache(tmp_path):
+    site = make_site(tmp_path, {"index.md": PASSING})
+    build(site)
+    assert (site / ".cache" / "derivations").is_dir()
+    build(site)
+    report = json.loads((site / "site" / "verification.json").read_text())
+    assert report["checks"][0]["cached"] is True
+    build(site, DERIVATIONS_RERUN="1")
+    report = json.loads((site / "site" / "verification.json").read_text())
+    assert report["checks"][0]["cached"] is False
+
+
+def test_checks_can_be_switched_off_loudly(tmp_path):
+    site = make_site(tmp_path, {"index.md": MISMATCH})
+    result = build(site, DERIVATIONS_CHECKS="off")
+    assert result.returncode == 0
+    assert "DERIVATION CHECKS ARE OFF" in result.stderr
+    html = (site / "site" / "index.html").read_text()
+    assert "not checked in this build" in html
+
+
+def test_hook_never_writes_into_docs_dir(tmp_path):
+    site = make_site(tmp_path, {"index.md": MISMATCH})
+    before = sorted(p.name for p in (site / "docs").rglob("*"))
+    build(site)
+    assert sorted(p.name for p in (site / "docs").rglob("*")) == before

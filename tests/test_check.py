@@ -1,0 +1,243 @@
+"""The public API of the engine: what check, check_jacobian and check_identity accept and report."""
+
+import numpy as np
+import pytest
+
+from derivations import (
+    CheckFailure,
+    GradientMismatch,
+    IdentityMismatch,
+    check,
+    check_identity,
+    check_jacobian,
+)
+
+
+def matmul(X, A):
+    return X @ A
+
+
+def matmul_vjp(g, X, A):
+    return {"X": g @ A.T, "A": X.T @ g}
+
+
+def test_failures_are_assertion_errors():
+    assert issubclass(GradientMismatch, CheckFailure)
+    assert issubclass(IdentityMismatch, CheckFailure)
+    assert issubclass(CheckFailure, AssertionError)
+
+
+def test_report_describes_the_check():
+    report = check(matmul, matmul_vjp, X=(3, 4), A=(4, 2))
+    assert report.passed
+    assert report.kind == "vjp"
+    assert report.function == "matmul"
+    assert report.method == "complex step"
+    assert report.tolerance == 1e-12
+    assert 0 <= report.error < 1e-15
+    assert report.inputs == {"X": (3, 4), "A": (4, 2)}
+    assert report.wrt == ("X", "A")
+    assert report.output_shape == (3, 2)
+    assert report.seconds > 0
+    assert "complex step, error" in report.summary()
+
+
+def test_gradients_may_be_a_tuple_in_input_order():
+    report = check(matmul, lambda g, X, A: (g @ A.T, X.T @ g), X=(3, 4), A=(4, 2))
+    assert report.passed
+
+
+def test_a_single_differentiated_input_may_return_a_bare_array():
+    assert check(lambda x: np.sin(x), lambda g, x: g * np.cos(x), x=(5,)).passed
+
+
+def test_integer_labels_and_python_numbers_are_constants():
+    def f(z, labels, scale):
+        return scale * z[np.arange(z.shape[0]), labels]
+
+    def vjp(g, z, labels, scale):
+        dz = np.zeros_like(z)
+        dz[np.arange(z.shape[0]), labels] = scale * g
+        return {"z": dz}
+
+    report = check(f, vjp, z=(3, 4), labels=np.array([0, 3, 1]), scale=2.5)
+    assert report.wrt == ("z",)
+
+
+def test_wrt_chooses_the_differentiated_inputs():
+    report = check(matmul, lambda g, X, A: {"A": X.T @ g}, wrt="A", X=(3, 4), A=(4, 2))
+    assert report.wrt == ("A",)
+
+
+def test_wrt_naming_an_unknown_input_is_rejected_with_the_known_names():
+    with pytest.raises(ValueError, match=r"wrt names 'W', but the inputs are 'X', 'A'"):
+        check(matmul, matmul_vjp, wrt="W", X=(3, 4), A=(4, 2))
+
+
+def test_wrt_naming_an_integer_array_is_rejected():
+    with pytest.raises(TypeError, match="not a float64 array"):
+        check(lambda x, k: x * k, lambda g, x, k: g * k, wrt="k", x=(3,), k=np.arange(3))
+
+
+def test_a_gradient_for_an_unknown_name_is_rejected():
+    with pytest.raises(TypeError, match="'W', which is not an input"):
+        check(matmul, lambda g, X, A: {"X": g @ A.T, "A": X.T @ g, "W": g}, X=(3, 4), A=(4, 2))
+
+
+def test_a_missing_gradient_is_rejected():
+    with pytest.raises(TypeError, match="no result for 'A'"):
+        check(matmul, lambda g, X, A: {"X": g @ A.T}, X=(3, 4), A=(4, 2))
+
+
+def test_a_gradient_with_the_transposed_shape_is_a_mismatch():
+    wrong = lambda g, X, A: {"X": g @ A.T, "A": g.T @ X}  # noqa: E731
+    with pytest.raises(
+        GradientMismatch, match=r"'A' has shape \(2, 4\), but it must have shape \(4, 2\)"
+    ):
+        check(matmul, wrong, X=(3, 4), A=(4, 2))
+
+
+def test_mismatch_message_names_input_worst_element_values_error_and_tolerance():
+    def vjp(g, x):
+        dx = g * np.cos(x)
+        dx[1, 2] *= 1 + 1e-6
+        return dx
+
+    with pytest.raises(GradientMismatch) as caught:
+        check(lambda x: np.sin(x), vjp, x=(3, 4))
+    lines = str(caught.value).splitlines()
+    assert lines[0] == "gradient for 'x' disagrees with the numerical derivative"
+    assert lines[1].startswith("  error ") and lines[1].endswith("> tolerance 1e-12 (complex step)")
+    assert lines[2].startswith("  worst element x[1, 2]: claimed ")
+    assert "numerical " in lines[2] and "rel diff 1.00e-06" in lines[2]
+    assert lines[3] == "  inputs: x (3, 4); output (3, 4); seed 0"
+    report = caught.value.report
+    assert not report.passed and report.error > report.tolerance
+
+
+def test_worst_element_of_a_large_input_is_found_by_bisection():
+    def vjp(g, x):
+        dx = 2 * g * x
+        dx[123, 45] *= 1.01
+        return dx
+
+    with pytest.raises(GradientMismatch, match=r"worst element x\[123, 45\]"):
+        check(lambda x: x**2, vjp, x=(200, 100))
+
+
+def test_forward_evaluations_do_not_grow_with_the_input_size():
+    small = check(lambda x: np.tanh(x), lambda g, x: g / np.cosh(x) ** 2, x=(10,))
+    large = check(lambda x: np.tanh(x), lambda g, x: g / np.cosh(x) ** 2, x=(100_000,))
+    assert small.evaluations == large.evaluations <= 16
+
+
+def test_function_that_is_not_complex_safe_falls_back_to_the_stencil():
+    report = check(
+        lambda x: np.abs(x) ** 3,
+        lambda g, x: 3 * g * x * np.abs(x),
+        x=np.array([0.7, -1.3, 2.1, -0.4]),
+    )
+    assert report.method == "5-point central difference"
+    assert report.tolerance == 1e-8
+
+
+def test_function_that_silently_breaks_the_complex_step_is_detected():
+    report = check(lambda x: x * np.conj(x), lambda g, x: 2 * g * x, x=(3, 4))
+    assert report.method == "5-point central difference"
+
+
+def test_gradient_of_the_wrong_dtype_is_a_mismatch():
+    with pytest.raises(GradientMismatch, match="dtype float32"):
+        check(lambda x: 2 * x, lambda g, x: (2 * g).astype(np.float32), x=(3,))
+
+
+def test_vjp_that_is_not_linear_in_g_is_a_mismatch():
+    with pytest.raises(GradientMismatch, match="not linear in g"):
+        check(lambda x: 2 * x, lambda g, x: 2 * g + 1e-3, x=(3,))
+
+
+def test_nondeterministic_forward_is_rejected():
+    rng = np.random.default_rng()
+    with pytest.raises(GradientMismatch, match="not deterministic"):
+        check(lambda x: x * rng.random(), lambda g, x: g, x=(3,))
+
+
+def test_vjp_mutating_its_inputs_does_not_corrupt_the_check():
+    def vjp(g, x):
+        x *= 0  # a careless backward that scribbles over its input
+        return g * 3.0
+
+    with pytest.raises(GradientMismatch):
+        check(lambda x: 3 * x**2 / 2, vjp, x=(4,))
+    assert check(lambda x: 3 * x, vjp, x=(4,)).passed
+
+
+def test_seed_makes_inputs_reproducible():
+    seen = []
+    check(lambda x: (seen.append(x.copy()), 2 * x)[1], lambda g, x: 2 * g, seed=7, x=(3,))
+    again = []
+    check(lambda x: (again.append(x.copy()), 2 * x)[1], lambda g, x: 2 * g, seed=7, x=(3,))
+    np.testing.assert_array_equal(seen[0], again[0])
+
+
+def test_matrix_product_jacobian_has_output_indices_first():
+    def jacobian(X, A):
+        return {
+            "X": np.einsum("ip,qj->ijpq", np.eye(X.shape[0]), A),
+            "A": np.einsum("ip,qj->ijpq", X, np.eye(A.shape[1])),
+        }
+
+    report = check_jacobian(matmul, jacobian, X=(2, 3), A=(3, 4))
+    assert report.kind == "jacobian" and report.passed
+    assert report.error < 1e-15
+
+
+def test_jacobian_with_the_input_indices_first_is_rejected_by_its_shape():
+    def jacobian(X, A):
+        return np.einsum("ip,qj->pqij", np.eye(X.shape[0]), A)
+
+    with pytest.raises(GradientMismatch, match=r"must have shape \(2, 4, 2, 3\)"):
+        check_jacobian(matmul, jacobian, wrt="X", X=(2, 3), A=(3, 4))
+
+
+def test_wrong_jacobian_element_is_located():
+    def jacobian(X, A):
+        J = np.einsum("ip,qj->ijpq", np.eye(X.shape[0]), A)
+        J[1, 2, 1, 0] += 1e-7
+        return J
+
+    with pytest.raises(GradientMismatch, match=r"worst element dmatmul/dX\[1, 2, 1, 0\]"):
+        check_jacobian(matmul, jacobian, wrt="X", X=(2, 3), A=(3, 4))
+
+
+def test_identity_that_holds_passes():
+    report = check_identity(
+        lambda A, B: np.trace(A @ B), lambda A, B: np.einsum("ij,ji->", A, B), A=(3, 4), B=(4, 3)
+    )
+    assert report.kind == "identity" and report.passed and report.error < 1e-14
+
+
+def test_identity_whose_value_is_zero_is_judged_against_its_inputs():
+    report = check_identity(
+        lambda x: np.sum(x - x.mean(axis=-1, keepdims=True), axis=-1),
+        lambda x: np.zeros(x.shape[0]),
+        x=(4, 7),
+    )
+    assert report.passed
+
+
+def test_identity_that_fails_names_the_worst_element():
+    def nudged(A):
+        out = A.copy()
+        out[1, 0] += 1e-9
+        return out
+
+    with pytest.raises(IdentityMismatch) as caught:
+        check_identity(lambda A: A, nudged, A=(3, 4))
+    assert str(caught.value).splitlines()[0] == "lhs and rhs are not equal"
+    assert "worst element value[1, 0]: lhs " in str(caught.value)
+
+
+def test_identity_with_different_shapes_fails():
+    with pytest.raises(IdentityMismatch, match="different shapes"):
+        check_identity(lambda A: A, lambda A: A.T, A=(2, 3))

@@ -211,6 +211,7 @@ def _new_report(kind, fn, values, names, y, seed) -> CheckReport:
         error=float("nan"),
         tolerance=float("nan"),
         inputs={k: tuple(np.shape(v)) for k, v in values.items() if isinstance(v, np.ndarray)},
+        constants={k: _short(v) for k, v in values.items() if not isinstance(v, np.ndarray)},
         wrt=names,
         output_shape=tuple(y.shape),
         evaluations=0,
@@ -218,6 +219,11 @@ def _new_report(kind, fn, values, names, y, seed) -> CheckReport:
         seed=seed,
         caller=_caller(),
     )
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _caller() -> tuple[str, int] | None:

@@ -49,6 +49,7 @@ class CheckReport:
     seed: int
     passed: bool = True
     problem: str = ""
+    constants: dict[str, str] = field(default_factory=dict)
     worst: Element | None = None
     caller: tuple[str, int] | None = field(default=None, repr=False)
 
@@ -60,6 +61,8 @@ class CheckReport:
             subject += " for " + ", ".join(
                 f"{name} {format_shape(self.inputs[name])}" for name in self.wrt
             )
+        if self.constants:
+            subject += " with " + ", ".join(f"{k}={v}" for k, v in self.constants.items())
         verdict = "<=" if self.error <= self.tolerance else ">"
         return (
             f"{subject}: {self.method}, error {self.error:.1e} {verdict} "

@@ -28,15 +28,17 @@ class PageVerification:
 
     @property
     def verified(self) -> dict[str, int]:
-        """Result name -> index of the passing block that verifies it."""
+        """Result name -> index of the first block verifying it, when every such block passed."""
         known = {marker.name for marker in self.results}
-        return {
-            name: block.index
-            for block, outcome in zip(self.blocks, self.outcomes, strict=True)
-            if outcome.passed
-            for name in block.verifies
-            if name in known
-        }
+        verified: dict[str, int] = {}
+        failed: set[str] = set()
+        for block, outcome in zip(self.blocks, self.outcomes, strict=True):
+            for name in block.verifies:
+                if not outcome.passed:
+                    failed.add(name)
+                elif name in known:
+                    verified.setdefault(name, block.index)
+        return {name: index for name, index in verified.items() if name not in failed}
 
     def records(self) -> list[dict[str, Any]]:
         """One record per check run on the page, for machine-readable reports."""
@@ -60,6 +62,8 @@ class PageVerification:
                         "error": report["error"],
                         "tolerance": report["tolerance"],
                         "passed": report["passed"],
+                        "caught": not report["passed"] and outcome.passed,
+                        "constants": report.get("constants", {}),
                         "seconds": report["seconds"],
                         "evaluations": report["evaluations"],
                         "cached": outcome.cached,

@@ -126,7 +126,17 @@ def _summary(report: dict) -> str:
         )
     else:
         subject += " on " + ", ".join(f"{k} {_shape(v)}" for k, v in report["inputs"].items())
-    return f"{subject}: {report['method']}, error {report['error']:.1e} ≤ {report['tolerance']:.0e}"
+    constants = report.get("constants") or {}
+    if constants:
+        subject += " with " + ", ".join(f"{k}={v}" for k, v in constants.items())
+    error = f"error {report['error']:.1e}"
+    if report["passed"]:
+        return f"{subject}: {report['method']}, {error} ≤ {report['tolerance']:.0e}"
+    # A failed check inside a passing block was expected to fail: the block caught it.
+    return (
+        f"{subject}: {report['method']}, {error} > {report['tolerance']:.0e}, "
+        "failed as the block expects (a demonstration of a wrong formula being caught)"
+    )
 
 
 def _shape(shape: list[int]) -> str:

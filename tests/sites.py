@@ -51,6 +51,9 @@ check(sine, sine_vjp, x=(2, 3))
 """
 
 
+MISMATCH_TEXT = PASSING.replace("return g * np.cos(x)", "return g * np.cos(x) * (1 + 1e-6)")
+
+
 def make_site(root: Path, pages: dict[str, str], *, timeout: float = 10) -> Path:
     """Write a site with these pages (name -> Markdown) and return its folder."""
     (root / "docs").mkdir(parents=True, exist_ok=True)
@@ -79,3 +82,71 @@ def build(site: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
         text=True,
         timeout=180,
     )
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`mkdocs serve` on a free local port, stopped when the block ends."""
+
+    def __init__(self, site: Path) -> None:
+        self.site = site
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.log = site / "serve.log"
+
+    def __enter__(self) -> Server:
+        self._log = self.log.open("w")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "mkdocs",
+                "serve",
+                "-a",
+                f"127.0.0.1:{self.port}",
+            ],
+            cwd=self.site,
+            env=environment(),
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self._log.close()
+
+    def get(self, path: str = "") -> str | None:
+        import urllib.error
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=5) as response:
+                return response.read().decode()
+        except (urllib.error.URLError, ConnectionError):
+            return None
+
+    def wait_for(self, predicate, path: str = "", timeout: float = 60) -> str:
+        """Poll the page until predicate(html) holds; fail with the server log otherwise."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"mkdocs serve exited:\n{self.log.read_text()}")
+            html = self.get(path)
+            if html is not None and predicate(html):
+                return html
+            time.sleep(0.2)
+        raise AssertionError(f"timed out waiting for the page:\n{self.log.read_text()}")

@@ -1,0 +1,108 @@
+"""The real site: it builds strictly with every result verified, and every check has teeth."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sites import ROOT, environment
+
+from derivations.pages import verify_page
+
+POSTS = sorted((ROOT / "docs" / "posts").glob("*.md"))
+
+
+@pytest.fixture(scope="module")
+def built_site(tmp_path_factory) -> Path:
+    site = tmp_path_factory.mktemp("site")
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(site)],
+        cwd=ROOT,
+        env=environment(DERIVATIONS_RERUN="1"),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    return site
+
+
+def test_series_has_its_nine_posts():
+    assert [p.stem for p in POSTS] == sorted(
+        [
+            "backpropagation",
+            "tensor-calculus",
+            "element-wise",
+            "layer-normalization",
+            "linear-layer",
+            "matrix-multiplication",
+            "cross-entropy",
+            "matrix-inverse",
+            "einsum",
+        ]
+    )
+
+
+def test_every_result_on_the_site_is_verified(built_site):
+    report = json.loads((built_site / "verification.json").read_text())
+    summary = report["summary"]
+    assert summary["problems"] == 0
+    assert summary["results"] == summary["verified"] >= 150
+    pages = {record["page"] for record in report["checks"]}
+    assert pages == {f"docs/posts/{p.name}" for p in POSTS}
+    assert all(r["passed"] or r["caught"] for r in report["checks"])
+
+
+def test_every_post_shows_a_verified_mark_for_each_result(built_site):
+    for post in POSTS:
+        markers = len(re.findall(r"^\s*<!-- result: ", post.read_text(), flags=re.M))
+        html = (built_site / "posts" / post.stem / "index.html").read_text()
+        assert markers > 0
+        assert html.count("result-mark result-mark--verified") == markers, post.name
+        assert "result-mark--failed" not in html and "derivation-failure" not in html
+
+
+def test_home_page_lists_the_series_in_order_with_the_live_count(built_site):
+    html = (built_site / "index.html").read_text()
+    report = json.loads((built_site / "verification.json").read_text())
+    count = report["summary"]["results"]
+    assert f"{count} results, all verified numerically at build time" in html
+    positions = [
+        html.index(f'href="posts/{stem}/"')
+        for stem in (
+            "backpropagation",
+            "tensor-calculus",
+            "element-wise",
+            "layer-normalization",
+            "linear-layer",
+            "matrix-multiplication",
+            "cross-entropy",
+            "matrix-inverse",
+            "einsum",
+        )
+    ]
+    assert positions == sorted(positions)
+
+
+@pytest.mark.parametrize("post", POSTS, ids=lambda p: p.stem)
+def test_every_block_fails_when_its_claimed_results_are_slightly_wrong(post, monkeypatch):
+    """tests/mutation/sitecustomize.py nudges every claimed gradient, Jacobian and identity."""
+    monkeypatch.setenv(
+        "PYTHONPATH",
+        os.pathsep.join([str(ROOT / "tests" / "mutation"), os.environ.get("PYTHONPATH", "")]),
+    )
+    path = post.relative_to(ROOT).as_posix()
+    result = verify_page(path, post.read_text(), cwd=ROOT, timeout=120)
+    assert result.blocks
+    for block, outcome in zip(result.blocks, result.outcomes, strict=True):
+        assert not outcome.passed, f"{path}:{block.line}: block passes with wrong results"
+        assert all(block.line <= p.line <= block.end_line for p in outcome.problems)
+    mismatches = [
+        p
+        for p in result.problems
+        if "disagrees with the numerical derivative" in p.message or "are not equal" in p.message
+    ]
+    assert len(mismatches) >= len(result.blocks) - 1

@@ -71,8 +71,15 @@ def on_files(files: Files, config) -> Files:
             f.src_uri: unverified_page(_display_path(f, root), f.content_string) for f in pages
         }
     config.extra["verification"] = summarise(_state.pages, enabled=_state.enabled)
-    titles = {f.src_uri: get_data(f.content_string)[1].get("title", f.src_uri) for f in pages}
-    content = report_markdown(_state.pages, titles, enabled=_state.enabled, root=root)
+    meta = {f.src_uri: get_data(f.content_string)[1] for f in pages}
+    titles = {src: data.get("title", src) for src, data in meta.items()}
+    in_series_order = dict(
+        sorted(
+            _state.pages.items(),
+            key=lambda item: (meta[item[0]].get("order", float("inf")), item[0]),
+        )
+    )
+    content = report_markdown(in_series_order, titles, enabled=_state.enabled, root=root)
     files.append(File.generated(config, REPORT_PAGE, content=content))
     return files
 

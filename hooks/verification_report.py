@@ -98,16 +98,17 @@ def _row(src_uri: str, page: PageVerification, marker) -> str:
     if index is None:
         return (
             f'<tr>{name}<td>{link}</td><td colspan="4"></td>'
-            '<td class="verification-failed">✗ not verified</td></tr>'
+            '<td class="verification-failed">✗&nbsp;not&nbsp;verified</td></tr>'
         )
     outcome = page.outcomes[index]
-    checks = "<br>".join(escape(f"{r['kind']} of {r['function']}") for r in outcome.reports)
+    kinds = {"vjp": "gradient", "jacobian": "Jacobian", "identity": "identity"}
+    checks = "<br>".join(escape(f"{kinds[r['kind']]} of {r['function']}") for r in outcome.reports)
     methods = "<br>".join(escape(r["method"]) for r in outcome.reports)
     errors = "<br>".join(f"{r['error']:.1e} / {r['tolerance']:.0e}" for r in outcome.reports)
     timing = "cached" if outcome.cached else f"{outcome.seconds:.2f} s"
     return (
         f"<tr>{name}<td>{link}</td><td>{checks}</td><td>{methods}</td><td>{errors}</td>"
-        f'<td>{timing}</td><td class="verification-passed">✓ verified</td></tr>'
+        f'<td>{timing}</td><td class="verification-passed">✓&nbsp;verified</td></tr>'
     )
 
 

@@ -3,31 +3,13 @@
 import json
 import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from sites import ROOT, environment
+from sites import ROOT
 
 from derivations.pages import verify_page
 
 POSTS = sorted((ROOT / "docs" / "posts").glob("*.md"))
-
-
-@pytest.fixture(scope="module")
-def built_site(tmp_path_factory) -> Path:
-    site = tmp_path_factory.mktemp("site")
-    result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(site)],
-        cwd=ROOT,
-        env=environment(DERIVATIONS_RERUN="1"),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr
-    return site
 
 
 def test_series_has_its_nine_posts():

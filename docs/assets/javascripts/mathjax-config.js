@@ -22,7 +22,9 @@ document$.subscribe(() => {
   const mj = window.MathJax;
   if (!mj || !mj.startup || !mj.startup.promise) return; // not loaded yet: startup typesets
   mj.startup.promise = mj.startup.promise.then(() => {
-    mj.startup.output.clearCache();
+    const output = mj.startup.output;
+    if (output.clearFontCache) output.clearFontCache(); // SVG output with a global font cache
+    if (output.clearCache) output.clearCache(); // CHTML output
     mj.typesetClear();
     mj.texReset();
     return mj.typesetPromise();

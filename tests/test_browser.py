@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
 import threading
 from pathlib import Path
 from urllib.parse import urlparse
@@ -12,7 +13,14 @@ import pytest
 from playwright import sync_api as playwright_api
 from sites import PASSING, ROOT, Server, make_site
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or next(
+    (
+        p
+        for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+        if Path(p).exists()
+    ),
+    "/usr/bin/chromium",
+)
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -58,7 +66,10 @@ def site_url(built_site: Path):
 @pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is not installed: run `make browser` (Debian package chromium)")
+        pytest.fail(
+            f"no browser at {CHROMIUM}: run `make browser` (Debian package chromium) "
+            "or set CHROMIUM_PATH"
+        )
     with playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser

@@ -208,7 +208,16 @@ def test_failing_derivation_under_serve_shows_in_the_browser_and_clears_after_th
 
         (site / "docs" / "index.md").write_text(PASSING)
         server.wait_for(lambda html: "derivation-failure" not in html)
-        page.reload()
+        # The live-reload script may reload the page by itself; a reload of ours can collide
+        # with it, so poll until the fixed page is shown.
+        for _ in range(50):
+            try:
+                page.reload(wait_until="load")
+                if page.locator(".result-mark--verified").count() == 1:
+                    break
+            except playwright_api.Error:
+                pass
+            page.wait_for_timeout(200)
         assert page.locator(".derivation-failure").count() == 0
         assert page.locator(".result-mark--verified").is_visible()
         page.close()

@@ -12,20 +12,21 @@ from derivations.pages import verify_page
 POSTS = sorted((ROOT / "docs" / "posts").glob("*.md"))
 
 
+SERIES_ORDER = (
+    "backpropagation",
+    "tensor-calculus",
+    "element-wise",
+    "layer-normalization",
+    "linear-layer",
+    "matrix-multiplication",
+    "cross-entropy",
+    "matrix-inverse",
+    "einsum",
+)
+
+
 def test_series_has_its_nine_posts():
-    assert [p.stem for p in POSTS] == sorted(
-        [
-            "backpropagation",
-            "tensor-calculus",
-            "element-wise",
-            "layer-normalization",
-            "linear-layer",
-            "matrix-multiplication",
-            "cross-entropy",
-            "matrix-inverse",
-            "einsum",
-        ]
-    )
+    assert [p.stem for p in POSTS] == sorted(SERIES_ORDER)
 
 
 def test_every_result_on_the_site_is_verified(built_site):
@@ -52,20 +53,7 @@ def test_home_page_lists_the_series_in_order_with_the_live_count(built_site):
     report = json.loads((built_site / "verification.json").read_text())
     count = report["summary"]["results"]
     assert f"{count} results, all verified numerically at build time" in html
-    positions = [
-        html.index(f'href="posts/{stem}/"')
-        for stem in (
-            "backpropagation",
-            "tensor-calculus",
-            "element-wise",
-            "layer-normalization",
-            "linear-layer",
-            "matrix-multiplication",
-            "cross-entropy",
-            "matrix-inverse",
-            "einsum",
-        )
-    ]
+    positions = [html.index(f'href="posts/{stem}/"') for stem in SERIES_ORDER]
     assert positions == sorted(positions)
 
 
@@ -88,3 +76,14 @@ def test_every_block_fails_when_its_claimed_results_are_slightly_wrong(post, mon
         if "disagrees with the numerical derivative" in p.message or "are not equal" in p.message
     ]
     assert len(mismatches) >= len(result.blocks) - 1
+
+
+def test_nav_and_front_matter_agree_on_the_series_order():
+    import yaml
+    from mkdocs.utils.meta import get_data
+
+    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
+    series = next(item["The series"] for item in config["nav"] if "The series" in item)
+    by_order = sorted(POSTS, key=lambda p: get_data(p.read_text())[1]["order"])
+    assert series == [f"posts/{p.name}" for p in by_order]
+    assert [p.stem for p in by_order] == list(SERIES_ORDER)

@@ -1,5 +1,6 @@
 # Two commands set everything up on a fresh machine:
-#   make serve   install into .venv, then serve the site with live verification
+#   make serve   install into .venv, then serve the site with live verification (--dirty:
+#                a save re-renders only the changed pages; see BENCHMARKS.md)
 #   make test    install into .venv (and Chromium for the browser tests), then run the tests
 VENV := .venv
 BIN := $(VENV)/bin
@@ -12,7 +13,7 @@ $(BIN)/.installed: requirements.txt
 	touch $@
 
 serve: $(BIN)/.installed
-	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dirty
 
 build: $(BIN)/.installed
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict

@@ -1,0 +1,1 @@
+"""The benchmark suite: `bash benchmarks/run` (see benchmarks/README.md) writes BENCHMARKS.md."""

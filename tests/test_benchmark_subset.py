@@ -1,0 +1,104 @@
+"""A fast subset of the sharpness benchmark (benchmarks/sharpness.py): no peers, few seeds.
+
+The full benchmark (`bash benchmarks/run`) runs 200 seeds per correct gradient against torch
+and jax; this runs the same code on the whole catalogue with derivations.check alone.
+"""
+
+import numpy as np
+import pytest
+from catalogue import CORRECT, WRONG
+
+from benchmarks import report, sharpness
+from benchmarks.sharpness import ERROR, MISMATCH, PASS
+
+CORRECT_SEEDS = range(5)
+WRONG_SEEDS = range(3)
+
+
+@pytest.fixture(scope="module")
+def summary():
+    return sharpness.measure(
+        sharpness.DERIVATIONS, correct_seeds=CORRECT_SEEDS, wrong_seeds=WRONG_SEEDS
+    )
+
+
+def test_every_wrong_gradient_is_caught_by_its_comparison(summary):
+    assert len(summary.wrong) == len(WRONG)
+    missed = summary.wrong_missed
+    assert not missed, f"missed: {missed}"
+    assert summary.wrong_caught == len(WRONG)
+    for row in summary.wrong:
+        # caught as a GradientMismatch, never by the engine raising something else
+        assert set(row.verdicts) == {MISMATCH}, (row.case, row.verdicts, row.messages)
+
+
+def test_no_false_alarm_on_correct_gradients(summary):
+    assert len(summary.correct) == len(CORRECT)
+    assert summary.correct_runs == len(CORRECT) * len(CORRECT_SEEDS)
+    assert summary.false_alarms == 0, summary.false_alarm_cases
+    for row in summary.correct:
+        assert row.verdicts == [PASS] * len(CORRECT_SEEDS)
+
+
+def test_every_check_is_timed(summary):
+    times = [t for row in summary.correct + summary.wrong for t in row.seconds]
+    assert len(times) == len(CORRECT) * len(CORRECT_SEEDS) + len(WRONG) * len(WRONG_SEEDS)
+    assert all(0 < t < 5 for t in times)
+    assert 0 < summary.median_seconds() < 0.5
+
+
+@pytest.mark.parametrize("case", CORRECT + WRONG, ids=lambda c: c.name)
+def test_peers_get_exactly_the_inputs_check_draws(case):
+    """materialise() reproduces the arrays check() evaluates f at, so every checker sees them."""
+    seen = []
+
+    def recording_f(**kwargs):
+        if not seen:
+            seen.append({k: np.array(v, copy=True) for k, v in kwargs.items()})
+        return case.f(**kwargs)
+
+    problem = sharpness.materialise(case, seed=7)
+    try:
+        sharpness.check(recording_f, case.vjp, seed=7, **problem.kwargs)
+    except sharpness.CheckFailure:
+        pass
+    assert set(seen[0]) == set(problem.values)
+    for name, value in problem.values.items():
+        np.testing.assert_array_equal(seen[0][name], value)
+    assert problem.wrt == tuple(
+        k for k, v in problem.values.items() if isinstance(v, np.ndarray) and v.dtype == np.float64
+    )
+
+
+def test_claimed_gradients_are_put_in_input_order():
+    a, b = np.zeros(2), np.ones(3)
+    assert sharpness.claimed_gradients({"y": b, "x": a}, ("x", "y")) == [a, b]
+    assert sharpness.claimed_gradients((a, b), ("x", "y")) == [a, b]
+    assert sharpness.claimed_gradients(a, ("x",)) == [a]
+    with pytest.raises(TypeError):
+        sharpness.claimed_gradients(a, ("x", "y"))
+
+
+def test_a_checker_that_raises_is_an_error_verdict_not_a_pass():
+    def broken(problem):
+        raise RuntimeError("cannot handle this case")
+
+    verdict, seconds, message = sharpness.run_one(broken, (AssertionError,), None)
+    assert verdict == ERROR and seconds >= 0 and "cannot handle" in message
+    verdict, _, _ = sharpness.run_one(lambda p: None, (AssertionError,), None)
+    assert verdict == PASS
+
+
+def test_report_renders_the_subset(summary):
+    results = {
+        "machine": {"cpu": "test", "cores": 2, "versions": {}},
+        "sharpness": {
+            "correct_seeds": len(CORRECT_SEEDS),
+            "wrong_seeds": len(WRONG_SEEDS),
+            "checkers": [summary.to_dict()],
+        },
+    }
+    text = report.render(results)
+    assert "## 1. Sharpness and cost against peers" in text
+    assert f"every wrong gradient caught: {len(WRONG)} of {len(WRONG)} (met)" in text
+    assert "no false alarm: 0 in" in text

@@ -7,6 +7,7 @@ import re
 import pytest
 from sites import ROOT
 
+from derivations.blocks import parse_page
 from derivations.pages import verify_page
 
 POSTS = sorted((ROOT / "docs" / "posts").glob("*.md"))
@@ -87,3 +88,30 @@ def test_nav_and_front_matter_agree_on_the_series_order():
     by_order = sorted(POSTS, key=lambda p: get_data(p.read_text())[1]["order"])
     assert series == [f"posts/{p.name}" for p in by_order]
     assert [p.stem for p in by_order] == list(SERIES_ORDER)
+
+
+def test_real_build_fails_with_file_and_line_for_every_block_when_results_are_wrong(tmp_path):
+    """The same nudge as above, through `mkdocs build` itself: every block is listed."""
+    import subprocess
+    import sys
+
+    from sites import environment
+
+    env = environment(DERIVATIONS_RERUN="1", PYTHONPATH=str(ROOT / "tests" / "mutation"))
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "-q", "-d", str(tmp_path / "site")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 1
+    located = re.findall(r"^(docs/posts/[\w-]+\.md):(\d+): ", result.stderr, flags=re.M)
+    blocks = {
+        (f"docs/posts/{post.name}", block.line, block.end_line)
+        for post in POSTS
+        for block in parse_page(post.read_text()).blocks
+    }
+    for path, first, last in blocks:
+        assert any(p == path and first <= int(n) <= last for p, n in located), (path, first)

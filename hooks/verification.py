@@ -55,35 +55,46 @@ def on_startup(command: str, dirty: bool) -> None:
 def on_files(files: Files, config) -> Files:
     settings = config.extra.get("derivations", {}) or {}
     root = Path(config.config_file_path).resolve().parent
-    _state.enabled = settings.get("checks", True) and os.environ.get(SWITCH_VARIABLE, "on") != "off"
+    pages = [f for f in files.documentation_pages() if not f.generated_by]
     if _state.cache is None:
         _state.cache = OutcomeCache(root / ".cache" / "derivations")
-    pages = [f for f in files.documentation_pages() if not f.generated_by]
+
+    # Run (or recall) every page's derivation blocks, once per build.
+    _state.enabled = settings.get("checks", True) and os.environ.get(SWITCH_VARIABLE) != "off"
     if _state.enabled:
         _state.pages = _verify(pages, root, float(settings.get("timeout", DEFAULT_TIMEOUT)))
     else:
-        # Printed rather than logged: it must be seen, but it must not fail a --strict build
-        # that was asked, on purpose, to skip the checks.
-        print(
-            f"WARNING: DERIVATION CHECKS ARE OFF ({SWITCH_VARIABLE}=off or "
-            "extra.derivations.checks: false): no formula on this site is verified in this build",
-            file=sys.stderr,
-        )
-        _state.pages = {
-            f.src_uri: unverified_page(_display_path(f, root), f.content_string) for f in pages
-        }
+        _state.pages = _skip(pages, root)
+
+    # Publish the totals (the home page shows them) and add the report page.
     config.extra["verification"] = summarise(_state.pages, enabled=_state.enabled)
+    files.append(_report_file(config, pages, root))
+    return files
+
+
+def _skip(pages: list[File], root: Path) -> dict[str, PageVerification]:
+    # Printed rather than logged: it must be seen, but it must not fail a --strict build
+    # that was asked, on purpose, to skip the checks.
+    print(
+        f"WARNING: DERIVATION CHECKS ARE OFF ({SWITCH_VARIABLE}=off or "
+        "extra.derivations.checks: false): no formula on this site is verified in this build",
+        file=sys.stderr,
+    )
+    return {f.src_uri: unverified_page(_display_path(f, root), f.content_string) for f in pages}
+
+
+def _report_file(config, pages: list[File], root: Path) -> File:
+    """The verification report as a generated page, its sections in series order."""
     meta = {f.src_uri: get_data(f.content_string)[1] for f in pages}
     titles = {src: data.get("title", src) for src, data in meta.items()}
-    in_series_order = dict(
+    ordered = dict(
         sorted(
             _state.pages.items(),
             key=lambda item: (meta[item[0]].get("order", float("inf")), item[0]),
         )
     )
-    content = report_markdown(in_series_order, titles, enabled=_state.enabled, root=root)
-    files.append(File.generated(config, REPORT_PAGE, content=content))
-    return files
+    content = report_markdown(ordered, titles, enabled=_state.enabled, root=root)
+    return File.generated(config, REPORT_PAGE, content=content)
 
 
 def _verify(pages: list[File], root: Path, timeout: float) -> dict[str, PageVerification]:

@@ -52,8 +52,32 @@ def on_startup(command: str, dirty: bool) -> None:
     _state.command = command
 
 
+def on_config(config) -> None:
+    """Reject a malformed ``extra.derivations`` at once, before anything runs."""
+    settings = config.extra.get("derivations") or {}
+    if not isinstance(settings, dict):
+        raise PluginError("mkdocs.yml: extra.derivations must be a mapping (timeout, checks)")
+    unknown = sorted(set(settings) - {"timeout", "checks"})
+    if unknown:
+        raise PluginError(
+            f"mkdocs.yml: extra.derivations has unknown keys {unknown}; "
+            "known: timeout (seconds per block), checks (true or false)"
+        )
+    timeout = settings.get("timeout", DEFAULT_TIMEOUT)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise PluginError(
+            "mkdocs.yml: extra.derivations.timeout must be a positive number of "
+            f"seconds, not {timeout!r}"
+        )
+    if not isinstance(settings.get("checks", True), bool):
+        raise PluginError(
+            "mkdocs.yml: extra.derivations.checks must be true or false, "
+            f"not {settings['checks']!r}"
+        )
+
+
 def on_files(files: Files, config) -> Files:
-    settings = config.extra.get("derivations", {}) or {}
+    settings = config.extra.get("derivations") or {}
     root = Path(config.config_file_path).resolve().parent
     pages = [f for f in files.documentation_pages() if not f.generated_by]
     if _state.cache is None:

@@ -145,3 +145,21 @@ def test_hook_never_writes_into_docs_dir(tmp_path):
     before = sorted(p.name for p in (site / "docs").rglob("*"))
     build(site)
     assert sorted(p.name for p in (site / "docs").rglob("*")) == before
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("timeout: soon", "extra.derivations.timeout must be a positive number of seconds"),
+        ("timeout: -1", "extra.derivations.timeout must be a positive number of seconds"),
+        ("checks: maybe", "extra.derivations.checks must be true or false"),
+        ("timout: 5", "extra.derivations has unknown keys ['timout']"),
+    ],
+)
+def test_malformed_settings_fail_the_build_with_a_clear_message(tmp_path, setting, message):
+    site = make_site(tmp_path, {"index.md": PASSING})
+    config = (site / "mkdocs.yml").read_text().replace("timeout: 10", setting)
+    (site / "mkdocs.yml").write_text(config)
+    result = build(site)
+    assert result.returncode == 1
+    assert message in result.stderr

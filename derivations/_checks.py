@@ -55,7 +55,7 @@ def check(
     y = _evaluate_output(forward)
     report = _new_report("vjp", f, values, names, y, seed)
 
-    g = _standard_normal(rng, y.shape)
+    g = rng.standard_normal(y.shape)
     claimed = _claimed(vjp, g, values, names, "vjp")
     problem = _shape_problem(claimed, values, (), "gradient") or _step_free_problem(
         forward, y, vjp, g, claimed, values, names, rng
@@ -115,7 +115,7 @@ def check_jacobian(
     problem = _shape_problem(claimed, values, y.shape, "Jacobian")
     if problem:
         return _fail(report, GradientMismatch, problem, start, forward)
-    g = _standard_normal(rng, y.shape)
+    g = rng.standard_normal(y.shape)
     directions = {name: [rng.standard_normal(values[name].shape)] for name in names}
     report.method = _choose_method(forward, y, g, names, directions)
     report.tolerance = TOLERANCE[report.method]
@@ -186,10 +186,6 @@ def check_identity(
 
 def _name(fn: Callable[..., Any]) -> str:
     return getattr(fn, "__name__", type(fn).__name__)
-
-
-def _standard_normal(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    return rng.standard_normal(shape)
 
 
 def _evaluate_output(forward: Forward) -> np.ndarray:
@@ -294,7 +290,7 @@ def _step_free_problem(forward, y, vjp, g, claimed, values, names, rng) -> str:
     for name in names:
         if not np.array_equal(np.asarray(again[name]), claimed[name]):
             return f"vjp is not deterministic: two calls give different gradients for {name!r}"
-    g2 = _standard_normal(rng, y.shape)
+    g2 = rng.standard_normal(y.shape)
     a, b = 0.75, -1.25
     mixed = _claimed(vjp, a * g + b * g2, values, names, "vjp")
     separate = _claimed(vjp, g2, values, names, "vjp")

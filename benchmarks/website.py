@@ -32,7 +32,10 @@ from typing import Any
 
 from derivations.blocks import parse_page  # noqa: E402, I001
 
-from .sharpness import ROOT
+# isort: off
+from .sharpness import ROOT  # puts the project and tests/ on sys.path
+from sites import environment  # the test sites' environment, shared
+# isort: on
 
 IGNORED = {
     ".git",
@@ -67,13 +70,6 @@ def make_copy(destination: Path, source: str = "worktree") -> Path:
         ).stdout
         subprocess.run(["tar", "-x", "-C", str(repo)], input=archive, check=True)
     return repo
-
-
-def environment(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DERIVATIONS_")}
-    env["NO_MKDOCS_2_WARNING"] = "1"
-    env.update(extra)
-    return env
 
 
 def _children_cpu() -> float:

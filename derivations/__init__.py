@@ -10,9 +10,17 @@ the checks embedded in Markdown.
 
 from ._checks import check, check_identity, check_jacobian
 from ._recording import recording
-from ._report import CheckFailure, CheckReport, GradientMismatch, IdentityMismatch
+from ._report import (
+    KIND_NAMES,
+    CheckFailure,
+    CheckReport,
+    GradientMismatch,
+    IdentityMismatch,
+    format_shape,
+)
 
 __all__ = [
+    "KIND_NAMES",
     "CheckFailure",
     "CheckReport",
     "GradientMismatch",
@@ -20,5 +28,6 @@ __all__ = [
     "check",
     "check_identity",
     "check_jacobian",
+    "format_shape",
     "recording",
 ]

@@ -18,7 +18,6 @@ COMPLEX_STEP = "complex step"
 STENCIL = "5-point central difference"
 
 _H_COMPLEX = 1e-20
-_EPS = np.finfo(np.float64).eps
 
 
 class Forward:
@@ -51,10 +50,20 @@ class Forward:
 _STENCIL_STEPS = 0.1 * 4.0 ** -np.arange(9)
 
 
+def _central(at: Callable[[float], Any], h: float) -> Any:
+    """The 5-point central difference of t -> at(t) at 0 with step h (error O(h^4))."""
+    f = {t: at(t * h) for t in (-2, -1, 1, 2)}
+    return (f[-2] - 8 * f[-1] + 8 * f[1] - f[2]) / (12 * h)
+
+
+def _unit(v: np.ndarray) -> float:
+    """Steps are divided by this, so that no element moves by more than the step itself."""
+    return max(float(np.max(np.abs(v), initial=0.0)), 1e-300)
+
+
 def _five_point(forward: Forward, g: np.ndarray, name: str, v: np.ndarray, h: float) -> float:
     x = forward.values[name]
-    phi = {t: float(np.sum(g * forward(**{name: x + t * h * v}))) for t in (-2, -1, 1, 2)}
-    return (phi[-2] - 8 * phi[-1] + 8 * phi[1] - phi[2]) / (12 * h)
+    return _central(lambda t: float(np.sum(g * forward(**{name: x + t * v}))), h)
 
 
 def stencil_directional(
@@ -67,8 +76,7 @@ def stencil_directional(
     No single step suits every function: a function of differences of large inputs
     (softmax of logits near 1000) needs small steps, a noisy one larger steps.
     """
-    scale = max(float(np.max(np.abs(v), initial=0.0)), 1e-300)
-    estimates = [_five_point(forward, g, name, v, h / scale) for h in _STENCIL_STEPS]
+    estimates = [_five_point(forward, g, name, v, h / _unit(v)) for h in _STENCIL_STEPS]
     gaps = [abs(a - b) for a, b in zip(estimates, estimates[1:], strict=False)]
     best = int(np.argmin(gaps))
     return estimates[best + 1], gaps[best]
@@ -101,8 +109,7 @@ def is_complex_safe(
     by_complex = float(np.sum(g * out.imag)) / _H_COMPLEX
     # The stencil can refute the complex step only where it is itself reliable. Two steps
     # usually settle it; the full ladder of steps is taken only when they do not.
-    scale = max(float(np.max(np.abs(v), initial=0.0)), 1e-300)
-    coarse, fine = (_five_point(forward, g, name, v, h / scale) for h in (1e-3, 2.5e-4))
+    coarse, fine = (_five_point(forward, g, name, v, h / _unit(v)) for h in (1e-3, 2.5e-4))
     if _agrees(by_complex, fine, abs(coarse - fine)):
         return True
     return _agrees(by_complex, *stencil_directional(forward, g, name, v))
@@ -134,9 +141,7 @@ def coordinate_derivative(
         if out is None:
             raise RuntimeError("the forward function stopped accepting complex input")
         return out.imag / _H_COMPLEX
-    h = 1e-3
-    col = {t: forward(**{name: x + t * h * e}) for t in (-2, -1, 1, 2)}
-    return (col[-2] - 8 * col[-1] + 8 * col[1] - col[2]) / (12 * h)
+    return _central(lambda t: forward(**{name: x + t * e}), 1e-3)
 
 
 def numerical_jacobian(method: str, forward: Forward, name: str, out_shape: tuple) -> np.ndarray:

@@ -5,10 +5,14 @@ Every message about a check is formatted here and nowhere else.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
+
+#: How messages and pages name each kind of check.
+KIND_NAMES = {"vjp": "gradient", "jacobian": "Jacobian", "identity": "identity"}
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,7 @@ class CheckReport:
 
     def summary(self) -> str:
         """One line a reader can take in at a glance."""
-        what = {"vjp": "gradient", "jacobian": "Jacobian", "identity": "identity"}[self.kind]
+        what = KIND_NAMES[self.kind]
         subject = f"{what} of {self.function}"
         if self.kind != "identity" and self.wrt:
             subject += " for " + ", ".join(
@@ -80,7 +84,8 @@ class CheckReport:
         return data
 
 
-def format_shape(shape: tuple[int, ...]) -> str:
+def format_shape(shape: Sequence[int]) -> str:
+    """A shape as Python writes a tuple: (3, 4), (5,) or ()."""
     if len(shape) == 1:
         return f"({shape[0]},)"
     return "(" + ", ".join(str(n) for n in shape) + ")"

@@ -11,6 +11,7 @@ from html import escape
 
 from mkdocs.utils import get_relative_url
 
+from derivations import KIND_NAMES, format_shape
 from derivations.blocks import Problem, parse_page
 from derivations.pages import PageVerification
 
@@ -119,13 +120,13 @@ def _mark(name, verified, report_url, verification, enabled) -> str:
 
 
 def _summary(report: dict) -> str:
-    subject = {"vjp": "gradient", "jacobian": "Jacobian", "identity": "identity"}[report["kind"]]
+    subject = KIND_NAMES[report["kind"]]
     if report["kind"] != "identity":
         subject += " for " + ", ".join(
-            f"{name} {_shape(report['inputs'][name])}" for name in report["wrt"]
+            f"{name} {format_shape(report['inputs'][name])}" for name in report["wrt"]
         )
     else:
-        subject += " on " + ", ".join(f"{k} {_shape(v)}" for k, v in report["inputs"].items())
+        subject += " on " + ", ".join(f"{k} {format_shape(v)}" for k, v in report["inputs"].items())
     constants = report.get("constants") or {}
     if constants:
         subject += " with " + ", ".join(f"{k}={v}" for k, v in constants.items())
@@ -137,10 +138,6 @@ def _summary(report: dict) -> str:
         f"{subject}: {report['method']}, {error} > {report['tolerance']:.0e}, "
         "failed as the block expects (a demonstration of a wrong formula being caught)"
     )
-
-
-def _shape(shape: list[int]) -> str:
-    return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
 
 
 def _note(block, outcome, indent: str) -> str:

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from html import escape
 from pathlib import Path
 
+from derivations import KIND_NAMES
 from derivations.pages import PageVerification
 
 REPORT_PAGE = "verification.md"
@@ -101,8 +102,9 @@ def _row(src_uri: str, page: PageVerification, marker) -> str:
             '<td class="verification-failed">✗&nbsp;not&nbsp;verified</td></tr>'
         )
     outcome = page.outcomes[index]
-    kinds = {"vjp": "gradient", "jacobian": "Jacobian", "identity": "identity"}
-    checks = "<br>".join(escape(f"{kinds[r['kind']]} of {r['function']}") for r in outcome.reports)
+    checks = "<br>".join(
+        escape(f"{KIND_NAMES[r['kind']]} of {r['function']}") for r in outcome.reports
+    )
     methods = "<br>".join(escape(r["method"]) for r in outcome.reports)
     errors = "<br>".join(f"{r['error']:.1e} / {r['tolerance']:.0e}" for r in outcome.reports)
     timing = "cached" if outcome.cached else f"{outcome.seconds:.2f} s"

@@ -9,7 +9,7 @@ the checks embedded in Markdown.
 """
 
 from ._checks import check, check_identity, check_jacobian
-from ._recording import recording
+from ._recording import MismatchNotRaised, expect_mismatch, recording
 from ._report import (
     KIND_NAMES,
     CheckFailure,
@@ -25,9 +25,11 @@ __all__ = [
     "CheckReport",
     "GradientMismatch",
     "IdentityMismatch",
+    "MismatchNotRaised",
     "check",
     "check_identity",
     "check_jacobian",
+    "expect_mismatch",
     "format_shape",
     "recording",
 ]

@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 
 from . import _numeric, _recording
-from ._inputs import choose_wrt, copied, draw_inputs
+from ._inputs import choose_wrt, copied, draw_inputs, streams
 from ._numeric import COMPLEX_STEP, Forward
-from ._report import CheckReport, Element, GradientMismatch, IdentityMismatch
+from ._report import CheckReport, Element, GradientMismatch, IdentityMismatch, format_shape
 
 #: Tolerances on the normalised error, by method. The complex step is exact to
 #: rounding (measured errors of correct gradients stay below 1e-15); the stencil
@@ -25,35 +25,50 @@ DIRECTIONS = 2
 #: Directional derivatives smaller than this are zero for the check: the complex step
 #: (h = 1e-20) cannot resolve them, since their imaginary parts underflow.
 RESOLUTION = 1e-280
+#: A directional derivative below this fraction of |g| |v| counts as zero: an input
+#: whose derivative is zero along every probed direction cannot tell right from wrong.
+VANISHING = 1e-14
+#: Inputs up to this size are also compared element by element when the stencil is
+#: used: a directional check at 1e-8 can miss one wrong element among thousands.
+ELEMENTWISE_LIMIT = 2048
 
 _PACKAGE = str(Path(__file__).resolve().parent)
+
+Names = str | Iterable[str] | None
 
 
 def check(
     f: Callable[..., Any],
     vjp: Callable[..., Any],
     *,
-    wrt: str | Iterable[str] | None = None,
+    wrt: Names = None,
     seed: int = 0,
+    verifies: Names = None,
+    zero_gradient: Names = None,
     **inputs: Any,
 ) -> CheckReport:
     """Check that ``vjp(g, **inputs)`` is the vector-Jacobian product of ``f(**inputs)``.
 
     Inputs given as shape tuples are drawn from a standard normal in float64.
-    The upstream gradient g and the directions v are standard normal. For each
-    differentiated input x, <vjp(g), v> is compared with d/dt <g, f(x + t v)>,
-    computed by the complex step when f is complex-safe and by a 5-point stencil
-    otherwise; the error |a - n| / max(|vjp(g)| |v|, |n|) must stay within the
-    method's tolerance. Shapes, dtypes, linearity in g and determinism are
-    checked too. Raises GradientMismatch on any disagreement.
+    The upstream gradient g and the directions v are standard normal, from a
+    stream of the checker's own. For each differentiated input x,
+    <vjp(g), v> is compared with d/dt <g, f(x + t v)>, computed by the complex
+    step when f is complex-safe and by a 5-point stencil otherwise (then also
+    element by element for inputs of modest size); the error
+    |a - n| / max(|vjp(g)| |v|, |n|) must stay within the method's tolerance.
+    Shapes, dtypes, linearity in g and determinism are checked too. An input
+    whose numerical derivative vanishes in every direction fails, unless
+    ``zero_gradient`` names it. ``verifies`` names the results the check proves.
+    Raises GradientMismatch on any disagreement.
     """
     start = time.perf_counter()
-    rng = np.random.default_rng(seed)
-    values = draw_inputs(inputs, rng)
+    inputs_rng, rng = streams(seed)
+    values = draw_inputs(inputs, inputs_rng)
     names = choose_wrt(values, wrt)
+    zero = _subset(zero_gradient, names, "zero_gradient")
     forward = Forward(f, values)
     y = _evaluate_output(forward)
-    report = _new_report("vjp", f, values, names, y, seed)
+    report = _new_report("vjp", f, values, names, y, seed, verifies)
 
     g = rng.standard_normal(y.shape)
     claimed = _claimed(vjp, g, values, names, "vjp")
@@ -69,22 +84,44 @@ def check(
     report.method = _choose_method(forward, y, g, names, directions)
     report.tolerance = TOLERANCE[report.method]
     worst_name, report.error = names[0], 0.0
+    steps: dict[str, float] = {}
     for name in names:
         c = claimed[name]
+        numericals = []
         for v in directions[name]:
-            numerical = _numeric.directional(report.method, forward, g, name, v)
+            if report.method == _numeric.STENCIL:
+                numerical, _, step = _numeric.stencil_directional(forward, g, name, v)
+                steps.setdefault(name, step)
+            else:
+                numerical = _numeric.directional(report.method, forward, g, name, v)
+            numericals.append(numerical)
             analytic = float(np.sum(c * v))
             scale = max(float(np.linalg.norm(c)) * float(np.linalg.norm(v)), abs(numerical))
             error = abs(analytic - numerical) / max(scale, RESOLUTION)
             if not error <= report.error:
                 worst_name, report.error = name, error
+        problem = _vanishing_problem(name, g, directions[name], numericals, name in zero)
+        if problem:
+            return _fail(report, GradientMismatch, problem, start, forward)
+    for name, step in steps.items():
+        if values[name].size <= ELEMENTWISE_LIMIT:
+            numerical = _numeric.stencil_gradient(forward, g, name, step)
+            error, index = _worst_difference(claimed[name], numerical)
+            if not error <= report.error:
+                report.error = error
+                report.worst = Element(
+                    name, index, float(claimed[name][index]), float(numerical[index])
+                )
+                worst_name = name
     if not report.error <= report.tolerance:
-        index, numerical = _numeric.localise(
-            report.method, forward, g, worst_name, claimed[worst_name]
-        )
-        report.worst = Element(worst_name, index, float(claimed[worst_name][index]), numerical)
+        if report.worst is None or report.worst.name != worst_name:
+            index, numerical = _numeric.localise(
+                report.method, forward, g, worst_name, claimed[worst_name]
+            )
+            report.worst = Element(worst_name, index, float(claimed[worst_name][index]), numerical)
         problem = f"gradient for {worst_name!r} disagrees with the numerical derivative"
         return _fail(report, GradientMismatch, problem, start, forward)
+    report.worst = None
     return _finish(report, start, forward)
 
 
@@ -92,8 +129,10 @@ def check_jacobian(
     f: Callable[..., Any],
     jacobian: Callable[..., Any],
     *,
-    wrt: str | Iterable[str] | None = None,
+    wrt: Names = None,
     seed: int = 0,
+    verifies: Names = None,
+    zero_gradient: Names = None,
     **inputs: Any,
 ) -> CheckReport:
     """Check a stated full Jacobian, laid out as ``output.shape + input.shape``.
@@ -101,15 +140,18 @@ def check_jacobian(
     ``jacobian(**inputs)`` returns, per differentiated input, the array of
     d f[i...] / d x[p...]. It is compared element by element with the numerical
     Jacobian (one forward evaluation per input element); the error is the largest
-    absolute difference over the largest magnitude. Raises GradientMismatch.
+    absolute difference over the largest magnitude. A Jacobian that is zero
+    everywhere fails unless ``zero_gradient`` names its input. Raises
+    GradientMismatch.
     """
     start = time.perf_counter()
-    rng = np.random.default_rng(seed)
-    values = draw_inputs(inputs, rng)
+    inputs_rng, rng = streams(seed)
+    values = draw_inputs(inputs, inputs_rng)
     names = choose_wrt(values, wrt)
+    zero = _subset(zero_gradient, names, "zero_gradient")
     forward = Forward(f, values)
     y = _evaluate_output(forward)
-    report = _new_report("jacobian", f, values, names, y, seed)
+    report = _new_report("jacobian", f, values, names, y, seed, verifies)
 
     claimed = _claimed(jacobian, None, values, names, "jacobian")
     problem = _shape_problem(claimed, values, y.shape, "Jacobian")
@@ -122,6 +164,10 @@ def check_jacobian(
     report.error = 0.0
     for name in names:
         numerical = _numeric.numerical_jacobian(report.method, forward, name, y.shape)
+        vanishes = not np.any(np.abs(numerical) > RESOLUTION)
+        if vanishes != (name in zero):
+            problem = _zero_statement(name, vanishes, "Jacobian")
+            return _fail(report, GradientMismatch, problem, start, forward)
         error, index = _worst_difference(claimed[name], numerical)
         if not error <= report.error:
             report.error = error
@@ -140,36 +186,46 @@ def check_jacobian(
 
 
 def check_identity(
-    lhs: Callable[..., Any], rhs: Callable[..., Any], *, seed: int = 0, **inputs: Any
+    lhs: Callable[..., Any],
+    rhs: Callable[..., Any],
+    *,
+    seed: int = 0,
+    verifies: Names = None,
+    **inputs: Any,
 ) -> CheckReport:
     """Check that ``lhs(**inputs)`` and ``rhs(**inputs)`` agree to near machine precision.
 
-    The error is the largest absolute difference over the largest magnitude among
-    both sides and the float inputs (so an identity whose value is zero is judged
-    against the size of what it was computed from). Raises IdentityMismatch.
+    The error is the largest absolute difference over the largest magnitude of
+    the two sides. Nothing else sets the scale, so an identity is judged by its
+    own size: one that says "this expression is zero" must be written as two
+    non-zero sides that agree (both sides zero is rejected). Raises
+    IdentityMismatch.
     """
     start = time.perf_counter()
-    rng = np.random.default_rng(seed)
-    values = draw_inputs(inputs, rng)
+    inputs_rng, _ = streams(seed)
+    values = draw_inputs(inputs, inputs_rng)
     left = np.asarray(lhs(**copied(values)))
     right = np.asarray(rhs(**copied(values)))
     names = tuple(k for k, v in values.items() if isinstance(v, np.ndarray))
-    report = _new_report("identity", lhs, values, names, left, seed)
+    report = _new_report("identity", lhs, values, names, left, seed, verifies)
     report.method = "direct comparison"
     report.tolerance = IDENTITY_TOLERANCE
     if left.shape != right.shape:
         problem = f"the two sides have different shapes: lhs {left.shape}, rhs {right.shape}"
         return _fail(report, IdentityMismatch, problem, start, None)
+    if left.size == 0:
+        problem = "the two sides are empty: an identity over no elements proves nothing"
+        return _fail(report, IdentityMismatch, problem, start, None)
     for side, value in (("lhs", left), ("rhs", right)):
         if not np.all(np.isfinite(value)):
             return _fail(report, IdentityMismatch, f"{side} is not finite", start, None)
-    scales = [np.max(np.abs(v), initial=0.0) for v in (left, right)]
-    scales += [
-        np.max(np.abs(v), initial=0.0)
-        for v in values.values()
-        if isinstance(v, np.ndarray) and v.dtype.kind == "f"
-    ]
-    error, index = _worst_difference(left, right, scale=float(max(scales)))
+    if not (np.any(left) or np.any(right)):
+        problem = (
+            "both sides are zero at every element, so the identity cannot fail: "
+            "compare two non-zero expressions instead (for 'a - b = 0', check a against b)"
+        )
+        return _fail(report, IdentityMismatch, problem, start, None)
+    error, index = _worst_difference(left, right)
     report.error = error
     if not error <= report.tolerance:
         report.worst = Element("value", index, float(left[index]), float(right[index]))
@@ -177,6 +233,11 @@ def check_identity(
         if "<lambda>" in sides:
             sides = ("lhs", "rhs")
         problem = f"{sides[0]} and {sides[1]} are not equal"
+        if not (np.any(left) and np.any(right)):
+            problem += (
+                " (one side is zero everywhere; an identity is judged relative to its "
+                "two sides, so compare two non-zero expressions)"
+            )
         return _fail(report, IdentityMismatch, problem, start, None)
     return _finish(report, start, None)
 
@@ -188,18 +249,44 @@ def _name(fn: Callable[..., Any]) -> str:
     return getattr(fn, "__name__", type(fn).__name__)
 
 
+def _names(value: Names, what: str) -> tuple[str, ...] | None:
+    """A tuple of names from None, one string (split at spaces) or an iterable of strings."""
+    if value is None:
+        return None
+    names = tuple(value.split()) if isinstance(value, str) else tuple(value)
+    if not all(isinstance(n, str) for n in names):
+        raise TypeError(f"{what} must name results as strings, not {value!r}")
+    return names
+
+
+def _subset(value: Names, names: tuple[str, ...], what: str) -> tuple[str, ...]:
+    chosen = _names(value, what) or ()
+    unknown = [n for n in chosen if n not in names]
+    if unknown:
+        raise ValueError(
+            f"{what} names {', '.join(map(repr, unknown))}, but the differentiated inputs "
+            f"are {', '.join(map(repr, names))}"
+        )
+    return chosen
+
+
 def _evaluate_output(forward: Forward) -> np.ndarray:
     y = forward()
     if y.dtype != np.float64:
         raise TypeError(
             f"{_name(forward.f)} returned dtype {y.dtype}; a checked function must return float64"
         )
+    if y.size == 0:
+        raise ValueError(
+            f"{_name(forward.f)} returned an empty array (shape {format_shape(y.shape)}): "
+            "a check over no elements proves nothing"
+        )
     if not np.all(np.isfinite(y)):
         raise ValueError(f"{_name(forward.f)} returned non-finite values at the checked inputs")
     return y
 
 
-def _new_report(kind, fn, values, names, y, seed) -> CheckReport:
+def _new_report(kind, fn, values, names, y, seed, verifies) -> CheckReport:
     return CheckReport(
         kind=kind,
         function=_name(fn),
@@ -213,8 +300,22 @@ def _new_report(kind, fn, values, names, y, seed) -> CheckReport:
         evaluations=0,
         seconds=0.0,
         seed=seed,
-        caller=_caller(),
+        verifies=_names(verifies, "verifies"),
+        notes=_degenerate(values, names),
+        stack=_caller_stack(),
     )
+
+
+def _degenerate(values: Mapping[str, Any], names: tuple[str, ...]) -> list[str]:
+    """What about the checked inputs could hide an error: a reader should be told."""
+    notes = []
+    for name in names:
+        x = values[name]
+        if x.size == 1:
+            notes.append(f"{name} has a single element: a transpose or a wrong sum cannot show")
+        elif x.ndim >= 2 and x.shape[-1] == x.shape[-2] and np.allclose(x, np.swapaxes(x, -1, -2)):
+            notes.append(f"{name} is square and symmetric: a missing transpose cannot show")
+    return notes
 
 
 def _short(value: Any) -> str:
@@ -222,11 +323,15 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _caller() -> tuple[str, int] | None:
-    frame = sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+def _caller_stack() -> tuple[tuple[str, int], ...]:
+    """The frames outside this package that led to the check, outermost first."""
+    frames = []
+    frame = sys._getframe(2)
+    while frame is not None:
+        if not frame.f_code.co_filename.startswith(_PACKAGE):
+            frames.append((frame.f_code.co_filename, frame.f_lineno))
         frame = frame.f_back
-    return (frame.f_code.co_filename, frame.f_lineno) if frame else None
+    return tuple(reversed(frames))
 
 
 def _claimed(
@@ -306,19 +411,38 @@ def _step_free_problem(forward, y, vjp, g, claimed, values, names, rng) -> str:
     return ""
 
 
+def _vanishing_problem(name, g, directions, numericals, said_zero) -> str:
+    """Whether the numerical derivative is zero in every direction, and whether that was said."""
+    norm_g = float(np.linalg.norm(g))
+    vanishes = all(
+        abs(n) <= VANISHING * norm_g * float(np.linalg.norm(v))
+        for n, v in zip(numericals, directions, strict=True)
+    )
+    if vanishes == said_zero:
+        return ""
+    return _zero_statement(name, vanishes, "gradient")
+
+
+def _zero_statement(name: str, vanishes: bool, what: str) -> str:
+    if vanishes:
+        return (
+            f"the numerical derivative for {name!r} is zero in every direction probed, so "
+            f"the check cannot tell a right {what} from a wrong one: choose inputs where it "
+            f"is not zero, or say it is meant with zero_gradient={name!r}"
+        )
+    return f"zero_gradient names {name!r}, but its numerical derivative is not zero"
+
+
 def _choose_method(forward, y, g, names, directions) -> str:
     safe = all(_numeric.is_complex_safe(forward, y, g, name, directions[name][0]) for name in names)
     return COMPLEX_STEP if safe else _numeric.STENCIL
 
 
-def _worst_difference(a: np.ndarray, b: np.ndarray, scale: float | None = None):
-    """The normalised largest difference between two arrays, and where it is."""
+def _worst_difference(a: np.ndarray, b: np.ndarray):
+    """The largest difference between two arrays over their largest magnitude, and where."""
     diff = np.abs(a - b)
-    if diff.size == 0:
-        return 0.0, ()
     index = tuple(int(i) for i in np.unravel_index(int(np.argmax(diff)), diff.shape))
-    if scale is None:
-        scale = float(max(np.max(np.abs(a)), np.max(np.abs(b))))
+    scale = float(max(np.max(np.abs(a)), np.max(np.abs(b))))
     return (float(diff[index]) / scale if scale > 0 else 0.0), index
 
 

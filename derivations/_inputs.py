@@ -7,6 +7,25 @@ from typing import Any
 
 import numpy as np
 
+from ._report import format_shape
+
+#: Spawn keys of the two random streams a check draws from ``seed``: inputs given as
+#: shapes, and the checker's own upstream gradients and directions. Keys of their own
+#: keep both apart from anything an author draws with ``np.random.default_rng(seed)``,
+#: so that g can never be a copy of an input.
+INPUT_STREAM = 0x6772_6164_696E
+CHECKER_STREAM = 0x6772_6164_636B
+
+
+def streams(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
+    """The input stream and the checker stream of a check with this seed."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise TypeError(f"seed must be a non-negative integer, not {seed!r}")
+    return tuple(
+        np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(key,)))
+        for key in (INPUT_STREAM, CHECKER_STREAM)
+    )
+
 
 def is_shape(value: Any) -> bool:
     """A tuple of non-negative ints stands for a random float64 array of that shape."""
@@ -22,9 +41,13 @@ def draw_inputs(inputs: Mapping[str, Any], rng: np.random.Generator) -> dict[str
     drawn: dict[str, Any] = {}
     for name, value in inputs.items():
         if is_shape(value):
-            drawn[name] = rng.standard_normal(tuple(int(n) for n in value))
-        else:
-            drawn[name] = value
+            value = rng.standard_normal(tuple(int(n) for n in value))
+        if isinstance(value, np.ndarray) and value.size == 0:
+            raise ValueError(
+                f"input {name!r} is empty (shape {format_shape(value.shape)}): "
+                "a check over no elements proves nothing"
+            )
+        drawn[name] = value
     return drawn
 
 

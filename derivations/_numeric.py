@@ -68,18 +68,30 @@ def _five_point(forward: Forward, g: np.ndarray, name: str, v: np.ndarray, h: fl
 
 def stencil_directional(
     forward: Forward, g: np.ndarray, name: str, v: np.ndarray
-) -> tuple[float, float]:
-    """d/dt <g, f(x + t v)> at t = 0 by the 5-point central stencil, and its error estimate.
+) -> tuple[float, float, float]:
+    """d/dt <g, f(x + t v)> at t = 0 by the 5-point central stencil, its error estimate, its step.
 
     The stencil (error O(h^4)) is taken at a ladder of steps; the answer is the one
     where two successive steps agree best, and their difference estimates its error.
     No single step suits every function: a function of differences of large inputs
-    (softmax of logits near 1000) needs small steps, a noisy one larger steps.
+    (softmax of logits near 1000) needs small steps, a noisy one larger steps. The
+    step returned is how far the largest element of x moved.
     """
     estimates = [_five_point(forward, g, name, v, h / _unit(v)) for h in _STENCIL_STEPS]
     gaps = [abs(a - b) for a, b in zip(estimates, estimates[1:], strict=False)]
     best = int(np.argmin(gaps))
-    return estimates[best + 1], gaps[best]
+    return estimates[best + 1], gaps[best], float(_STENCIL_STEPS[best + 1])
+
+
+def stencil_gradient(forward: Forward, g: np.ndarray, name: str, h: float) -> np.ndarray:
+    """The gradient of <g, f> for ``name``, element by element, by the 5-point stencil at step h."""
+    x = forward.values[name]
+    gradient = np.empty(x.shape)
+    for index in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[index] = 1.0
+        gradient[index] = _five_point(forward, g, name, e, h)
+    return gradient
 
 
 def complex_directional(forward: Forward, g: np.ndarray, name: str, v: np.ndarray) -> float | None:
@@ -112,7 +124,7 @@ def is_complex_safe(
     coarse, fine = (_five_point(forward, g, name, v, h / _unit(v)) for h in (1e-3, 2.5e-4))
     if _agrees(by_complex, fine, abs(coarse - fine)):
         return True
-    return _agrees(by_complex, *stencil_directional(forward, g, name, v))
+    return _agrees(by_complex, *stencil_directional(forward, g, name, v)[:2])
 
 
 def _agrees(by_complex: float, by_stencil: float, uncertainty: float) -> bool:

@@ -55,7 +55,14 @@ class CheckReport:
     problem: str = ""
     constants: dict[str, str] = field(default_factory=dict)
     worst: Element | None = None
-    caller: tuple[str, int] | None = field(default=None, repr=False)
+    #: The results this check proves, as the author attributed them (None: not said).
+    verifies: tuple[str, ...] | None = None
+    #: Run inside ``expect_mismatch()``: a demonstration, never a proof.
+    expected: bool = False
+    #: What a reader should know about the inputs (degenerate shapes, for example).
+    notes: list[str] = field(default_factory=list)
+    #: The frames of the code that called the check, innermost last: (file, line).
+    stack: tuple[tuple[str, int], ...] = field(default=(), repr=False)
 
     def summary(self) -> str:
         """One line a reader can take in at a glance."""
@@ -80,7 +87,9 @@ class CheckReport:
         data["output_shape"] = list(self.output_shape)
         if self.worst is not None:
             data["worst"]["index"] = list(self.worst.index)
-        data.pop("caller")
+        if self.verifies is not None:
+            data["verifies"] = list(self.verifies)
+        data.pop("stack")
         return data
 
 

@@ -217,13 +217,41 @@ def test_identity_that_holds_passes():
     assert report.kind == "identity" and report.passed and report.error < 1e-14
 
 
-def test_identity_whose_value_is_zero_is_judged_against_its_inputs():
+def test_identity_that_says_an_expression_is_zero_is_rejected_with_advice():
+    with pytest.raises(IdentityMismatch, match="one side is zero everywhere") as caught:
+        check_identity(
+            lambda x: np.sum(x - x.mean(axis=-1, keepdims=True), axis=-1),
+            lambda x: np.zeros(x.shape[0]),
+            x=(4, 7),
+        )
+    assert "compare two non-zero expressions" in str(caught.value)
+
+
+def test_the_same_fact_as_two_non_zero_sides_passes():
     report = check_identity(
-        lambda x: np.sum(x - x.mean(axis=-1, keepdims=True), axis=-1),
-        lambda x: np.zeros(x.shape[0]),
-        x=(4, 7),
+        lambda x: np.sum(x, axis=-1), lambda x: x.shape[-1] * x.mean(axis=-1), x=(4, 7)
     )
     assert report.passed
+
+
+def test_identity_whose_sides_are_both_zero_cannot_pass():
+    with pytest.raises(IdentityMismatch, match="both sides are zero at every element"):
+        check_identity(lambda x: 0 * x, lambda x: np.zeros_like(x), x=(3,))
+
+
+def test_identity_is_judged_relative_to_its_sides_not_to_unrelated_inputs():
+    with pytest.raises(IdentityMismatch, match="are not equal"):
+        check_identity(
+            lambda x, big: np.sin(x), lambda x, big: 1.1 * np.sin(x), x=(5,), big=np.array([1e12])
+        )
+
+
+def test_identity_of_a_small_value_is_judged_relative_to_that_value():
+    """A 1e-9 relative error in a quantity far smaller than the inputs is still caught."""
+    with pytest.raises(IdentityMismatch):
+        check_identity(
+            lambda x: 1e-6 * np.tanh(x), lambda x: 1e-6 * np.tanh(x) * (1 + 1e-9), x=1e3 * np.ones(4)
+        )
 
 
 def test_identity_that_fails_names_the_worst_element():
@@ -241,3 +269,103 @@ def test_identity_that_fails_names_the_worst_element():
 def test_identity_with_different_shapes_fails():
     with pytest.raises(IdentityMismatch, match="different shapes"):
         check_identity(lambda A: A, lambda A: A.T, A=(2, 3))
+
+
+def test_an_empty_input_is_rejected():
+    with pytest.raises(ValueError, match=r"input 'x' is empty \(shape \(0,\)\)"):
+        check(lambda x: 2 * x, lambda g, x: 3 * g, x=(0,))
+
+
+def test_an_empty_output_is_rejected():
+    with pytest.raises(ValueError, match="returned an empty array"):
+        check(lambda x: x[:0], lambda g, x: np.zeros_like(x), x=(3,))
+
+
+def relu(x):
+    return np.where(x > 0, x, 0.0)
+
+
+def test_a_wrong_vjp_checked_only_where_the_derivative_is_zero_fails():
+    negative = -1.0 - np.random.default_rng(1).random(6)
+    with pytest.raises(GradientMismatch, match="zero in every direction probed"):
+        check(relu, lambda g, x: 7.0 * g * (x > 0), x=negative)
+
+
+def test_a_zero_gradient_passes_when_the_author_says_it_is_meant():
+    negative = -1.0 - np.random.default_rng(1).random(6)
+    report = check(relu, lambda g, x: g * (x > 0), x=negative, zero_gradient="x")
+    assert report.passed
+
+
+def test_saying_zero_gradient_of_an_input_whose_gradient_is_not_zero_fails():
+    with pytest.raises(GradientMismatch, match="zero_gradient names 'x', but"):
+        check(lambda x: 2 * x, lambda g, x: 2 * g, x=(3,), zero_gradient="x")
+
+
+def test_a_jacobian_that_is_zero_everywhere_fails_unless_said():
+    negative = -1.0 - np.random.default_rng(1).random(4)
+    jacobian = lambda x: np.diag((x > 0).astype(float))  # noqa: E731
+    with pytest.raises(GradientMismatch, match="zero in every direction probed"):
+        check_jacobian(relu, jacobian, x=negative)
+    assert check_jacobian(relu, jacobian, x=negative, zero_gradient="x").passed
+
+
+def not_complex_safe(x):
+    return np.sin(x) * np.abs(x + 10)
+
+
+def not_complex_safe_vjp(g, x):
+    return g * (np.cos(x) * np.abs(x + 10) + np.sin(x) * np.sign(x + 10))
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_the_stencil_catches_one_element_off_by_1e_minus_3_among_a_thousand(seed):
+    def one_wrong_element(g, x):
+        dx = not_complex_safe_vjp(g, x)
+        dx[7 * seed] *= 1 + 1e-3
+        return dx
+
+    with pytest.raises(GradientMismatch, match=rf"worst element x\[{7 * seed}\]"):
+        check(not_complex_safe, one_wrong_element, seed=seed, x=(1000,))
+    report = check(not_complex_safe, not_complex_safe_vjp, seed=seed, x=(1000,))
+    assert report.method == "5-point central difference" and report.passed
+
+
+def test_the_upstream_gradient_is_never_a_copy_of_an_input_the_author_drew_with_the_seed():
+    """With g equal to A, the wrong dB = G^T A equals the right A^T G."""
+    A = np.random.default_rng(0).standard_normal((3, 4))
+
+    def product(A, B):
+        return A @ B
+
+    def wrong(g, A, B):
+        return {"A": g @ B.T, "B": g.T @ A}
+
+    with pytest.raises(GradientMismatch, match="gradient for 'B'"):
+        check(product, wrong, seed=0, A=A, B=(4, 4))
+
+
+def test_a_single_element_input_is_noted_as_degenerate():
+    report = check(lambda x: np.sin(x), lambda g, x: g * np.cos(x), x=(1, 1))
+    assert report.notes == ["x has a single element: a transpose or a wrong sum cannot show"]
+
+
+def test_a_square_symmetric_input_is_noted_as_degenerate():
+    S = np.array([[2.0, 1.0], [1.0, 3.0]])
+    report = check(lambda S: S @ S, lambda g, S: g @ S.T + S.T @ g, S=S)
+    assert report.notes == ["S is square and symmetric: a missing transpose cannot show"]
+
+
+def test_generic_inputs_have_no_notes():
+    assert check(matmul, matmul_vjp, X=(3, 4), A=(4, 2)).notes == []
+
+
+def test_verifies_names_the_results_a_check_proves():
+    report = check(matmul, matmul_vjp, verifies="mm-dX mm-dA", X=(3, 4), A=(4, 2))
+    assert report.verifies == ("mm-dX", "mm-dA")
+    assert check(matmul, matmul_vjp, X=(3, 4), A=(4, 2)).verifies is None
+
+
+def test_seed_must_be_a_non_negative_integer():
+    with pytest.raises(TypeError, match="seed must be a non-negative integer"):
+        check(lambda x: 2 * x, lambda g, x: 2 * g, seed=-1, x=(3,))

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .pages import verify_page
 from .runner import DEFAULT_TIMEOUT
+from .source import read_page
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,7 +30,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     failed = False
     for page in args.pages:
-        result = verify_page(str(page), page.read_text(encoding="utf-8"), timeout=args.timeout)
+        source = read_page(page)
+        result = verify_page(
+            str(page), source.body, first_line=source.first_line, timeout=args.timeout
+        )
         checks = sum(len(o.reports) for o in result.outcomes)
         for problem in result.problems:
             print(problem.located(str(page)), file=sys.stderr)

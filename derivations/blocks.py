@@ -1,23 +1,39 @@
-"""Finding derivation blocks and result markers in the Markdown source of a page.
+"""Finding derivation blocks and result markers the way the renderer finds them.
 
-A derivation block is a fenced code block in the brace form
-``` ```{.python .derivation title="..." verifies="name other"} ```; a result
-marker is an HTML comment ``<!-- result: name -->`` on its own line, placed just
-before the equation that states the result. Both survive SuperFences and
-arithmatex untouched, and neither is found inside another fenced block.
+A derivation block is a fenced code block of class ``derivation``, written
+``` ```{.python .derivation title="..." verifies="name other"} ```. No parser of
+this package decides what a fence is: SuperFences does. A Python-Markdown instance
+configured like the site runs its whitespace normaliser and SuperFences' own fence
+preprocessor over the page, and a subclass of that preprocessor records where each
+fence it accepts starts and ends instead of rendering it. What the renderer then
+really shows is cross-checked against this (see ``hooks/verification_fence.py``).
+
+A result marker is an HTML comment ``<!-- result: name -->`` on a line of its own,
+outside any fence, just before the display equation that states the result.
+Anything that looks like a marker but is not exactly one is an error.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
-import textwrap
+import threading
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
-_ATTRS = re.compile(r"^\s*\{(?P<body>[^}]*)\}\s*$")
-_ATTR = re.compile(r"""(?P<key>[\w-]+)=(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>\S+))""")
-_RESULT = re.compile(r"^(?P<indent>[ \t]*)<!--\s*result:\s*(?P<name>.*?)\s*-->\s*$")
+import markdown
+from pymdownx import superfences
+
 RESULT_NAME = re.compile(r"^[A-Za-z][\w.:-]*$")
+_MARKER = re.compile(r"^<!-- result: (?P<name>\S+) -->$")
+#: A line that starts like a marker; the renderer's output catches the rest (a marker in
+#: the middle of a paragraph is an HTML comment there, one in inline code is not).
+LOOKS_LIKE_MARKER = re.compile(r"<!--\s*result\b", re.IGNORECASE)
+_PREFIX = re.compile(r"^[ \t>]*")
+
+#: Extensions a page is read with when no site configuration is given.
+DEFAULT_EXTENSIONS = ("attr_list", "pymdownx.superfences")
 
 
 @dataclass(frozen=True)
@@ -38,8 +54,7 @@ class Block:
     index: int
     line: int  # the opening fence
     end_line: int  # the closing fence
-    indent: str
-    source: str  # the code, dedented; it starts at line + 1
+    source: str  # the code, as the page shows it; it starts at line + 1
     title: str = ""
     verifies: tuple[str, ...] = ()
     attributes: dict[str, str] = field(default_factory=dict)
@@ -51,9 +66,12 @@ class Block:
 
 @dataclass(frozen=True)
 class ResultMarker:
+    """A result marker, and the display equation after it (its LaTeX, and the line it starts)."""
+
     name: str
     line: int
-    indent: str
+    equation: str | None = None
+    equation_line: int = 0
 
 
 @dataclass
@@ -63,79 +81,160 @@ class ParsedPage:
     problems: list[Problem]
 
 
-def parse_page(text: str) -> ParsedPage:
-    """All derivation blocks and result markers of a page, and what is malformed about them."""
-    lines = text.splitlines()
-    blocks: list[Block] = []
-    results: list[ResultMarker] = []
-    problems: list[Problem] = []
-    i = 0
-    while i < len(lines):
-        opening = _FENCE.match(lines[i])
-        if opening is None:
-            marker = _RESULT.match(lines[i])
-            if marker:
-                name = marker["name"]
-                if RESULT_NAME.match(name):
-                    results.append(ResultMarker(name, i + 1, marker["indent"]))
-                else:
-                    problems.append(
-                        Problem(
-                            i + 1,
-                            f"result name {name!r} is not valid: "
-                            "use letters, digits, '_', '-', '.', ':'",
-                        )
-                    )
-            i += 1
-            continue
-        end = _closing_fence(lines, i, opening)
-        attrs = _ATTRS.match(opening["info"])
-        classes, values = _parse_attributes(attrs["body"]) if attrs else ([], {})
-        if "derivation" in classes:
-            if end is None:
-                problems.append(Problem(i + 1, "derivation block has no closing fence"))
-            elif "python" not in classes:
+@dataclass(frozen=True)
+class Fence:
+    """A fence SuperFences accepted: 0-based line range of the normalised page, and its header."""
+
+    start: int
+    end: int  # one past the closing fence
+    language: str
+    classes: tuple[str, ...]
+    options: dict[str, Any]
+    attributes: dict[str, Any]
+    source: str
+
+
+class _LocatingFences(superfences.SuperFencesBlockPreprocessor):
+    """SuperFences' own fence finder, recording each accepted fence instead of rendering it."""
+
+    found: list[Fence]
+
+    def process_nested_block(self, ws, content, start, end):  # noqa: ANN001 - SuperFences' API
+        self.found.append(
+            Fence(
+                start,
+                end,
+                self.lang or "",
+                tuple(self.classes),
+                dict(self.options),
+                dict(self.attrs) if self.attr_list else {},
+                self.rebuild_block(self.code) + "\n",
+            )
+        )
+        self.clear()
+
+
+class BlockFinder:
+    """Finds the derivation blocks and result markers of pages, configured like the site."""
+
+    def __init__(
+        self,
+        extensions: Iterable[Any] = DEFAULT_EXTENSIONS,
+        configs: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.md = markdown.Markdown(extensions=list(extensions), extension_configs=configs or {})
+        fenced = self.md.preprocessors["fenced_code_block"]
+        if not isinstance(fenced, superfences.SuperFencesBlockPreprocessor):
+            raise ValueError("derivation blocks need the pymdownx.superfences extension")
+        self.locator = _LocatingFences(self.md)
+        self.locator.config = fenced.config
+        self.locator.extension = fenced.extension
+        self.lock = threading.Lock()
+
+    def fences(self, body: str) -> tuple[list[str], list[Fence]]:
+        """The page's lines as SuperFences sees them, and the fences it accepts."""
+        with self.lock:
+            self.md.reset()
+            lines = self.md.preprocessors["normalize_whitespace"].run(body.split("\n"))
+            self.locator.found = []
+            self.locator.run(list(lines))
+            return lines, self.locator.found
+
+    def parse(self, body: str, first_line: int = 1) -> ParsedPage:
+        """All derivation blocks and result markers of a page, and what is malformed about them."""
+        lines, fences = self.fences(body)
+        blocks: list[Block] = []
+        problems: list[Problem] = []
+        inside: set[int] = set()
+        for fence in fences:
+            inside.update(range(fence.start, fence.end))
+            if "derivation" not in fence.classes and fence.language != "derivation":
+                continue
+            line = first_line + fence.start
+            if fence.language != "python":
                 problems.append(
-                    Problem(
-                        i + 1, "a derivation block must be Python: write ```{.python .derivation}"
-                    )
+                    Problem(line, "a derivation block must be Python: write ```{.python .derivation}")
                 )
+                continue
+            attributes = {str(k): str(v) for k, v in {**fence.attributes, **fence.options}.items()}
+            blocks.append(
+                Block(
+                    index=len(blocks),
+                    line=line,
+                    end_line=first_line + fence.end - 1,
+                    source=fence.source,
+                    title=attributes.get("title", ""),
+                    verifies=tuple(attributes.get("verifies", "").split()),
+                    attributes=attributes,
+                )
+            )
+        results = []
+        for i, text in enumerate(lines):
+            if i in inside:
+                continue
+            line = first_line + i
+            problem = _header_problem(text, line)
+            if problem:
+                problems.append(problem)
+            if not LOOKS_LIKE_MARKER.match(_PREFIX.sub("", text)):
+                continue
+            marker, problem = _marker(text, line)
+            if problem:
+                problems.append(problem)
             else:
-                body = "\n".join(lines[i + 1 : end])
-                indent = opening["indent"]
-                blocks.append(
-                    Block(
-                        index=len(blocks),
-                        line=i + 1,
-                        end_line=end + 1,
-                        indent=indent,
-                        source=textwrap.dedent(body) + "\n",
-                        title=values.get("title", ""),
-                        verifies=tuple(values.get("verifies", "").split()),
-                        attributes=values,
-                    )
-                )
-        i = (end if end is not None else len(lines)) + 1
-    problems += _duplicates(results)
-    return ParsedPage(blocks, results, problems)
+                equation, equation_line = _equation_after(lines, i, first_line)
+                results.append(ResultMarker(marker, line, equation, equation_line))
+        problems += _duplicates(results)
+        return ParsedPage(blocks, results, problems)
 
 
-def _closing_fence(lines: list[str], start: int, opening: re.Match) -> int | None:
-    fence = opening["fence"]
-    close = re.compile(rf"^[ \t]*{re.escape(fence[0])}{{{len(fence)},}}\s*$")
-    for j in range(start + 1, len(lines)):
-        if close.match(lines[j]):
-            return j
-    return None
+def _marker(text: str, line: int) -> tuple[str, Problem | None]:
+    bare = _PREFIX.sub("", text).rstrip()
+    match = _MARKER.match(bare)
+    if match is None:
+        if bare.endswith("-->"):
+            why = "a result marker is written exactly <!-- result: name -->"
+        else:
+            why = "a result marker stands on a line of its own, just before its equation"
+        return "", Problem(line, f"malformed result marker {bare!r}: {why}")
+    name = match["name"]
+    if not RESULT_NAME.match(name):
+        return "", Problem(
+            line, f"result name {name!r} is not valid: use letters, digits, '_', '-', '.', ':'"
+        )
+    return name, None
 
 
-def _parse_attributes(body: str) -> tuple[list[str], dict[str, str]]:
-    values = {}
-    for m in _ATTR.finditer(body):
-        values[m["key"]] = next(v for v in (m["dq"], m["sq"], m["bare"]) if v is not None)
-    rest = _ATTR.sub(" ", body)
-    classes = [word[1:] for word in rest.split() if word.startswith(".")]
-    return classes, values
+def _equation_after(lines: list[str], i: int, first_line: int) -> tuple[str | None, int]:
+    """The display math ``$$ ... $$`` on the lines right after a marker, and its first line."""
+    prefix = _PREFIX.match(lines[i])[0]
+    rows = []
+    for text in lines[i + 1 :]:
+        if not text.startswith(prefix) or not text.strip():
+            return None, 0
+        rows.append(text[len(prefix) :].strip())
+        if not rows[0].startswith("$$"):
+            return None, 0
+        math = "\n".join(rows)
+        if len(math) >= 4 and math.endswith("$$"):
+            return math[2:-2].strip(), first_line + i + 1
+    return None, 0
+
+
+def _header_problem(text: str, line: int) -> Problem | None:
+    """A fence header that names the derivation class but that SuperFences did not accept."""
+    start = len(_PREFIX.match(text)[0])
+    match = superfences.RE_NESTED_FENCE_START.match(text, start)
+    if match is None or match.group("unrecognized"):
+        return None
+    header = " ".join(filter(None, (match.group(g) for g in ("lang", "attrs", "options"))))
+    if "derivation" not in header:
+        return None
+    return Problem(
+        line,
+        "this fence names the derivation class, but the renderer does not read it as a "
+        'derivation block: write ```{.python .derivation title="..." verifies="..."}',
+    )
 
 
 def _duplicates(results: list[ResultMarker]) -> list[Problem]:
@@ -152,3 +251,20 @@ def _duplicates(results: list[ResultMarker]) -> list[Problem]:
         else:
             seen[marker.name] = marker.line
     return problems
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """' (did you mean 'x'?)' for the closest known name, or ''."""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+_default_finder: BlockFinder | None = None
+
+
+def parse_page(body: str, first_line: int = 1) -> ParsedPage:
+    """Parse a page with the default extensions (attr_list and SuperFences)."""
+    global _default_finder
+    if _default_finder is None:
+        _default_finder = BlockFinder()
+    return _default_finder.parse(body, first_line)

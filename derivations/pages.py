@@ -2,7 +2,7 @@
 
 This is the whole job of a documentation tool integration, minus the rendering:
 ``verify_page`` takes a page's Markdown and returns what ran, what passed, which
-results are verified by which block, and every problem with its line.
+results are verified by which checks, and every problem with its line.
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .blocks import Block, Problem, ResultMarker, parse_page
-from .cache import OutcomeCache, block_keys
-from .runner import DEFAULT_TIMEOUT, BlockOutcome, run_blocks
+from .binding import bind
+from .blocks import Block, BlockFinder, Problem, ResultMarker, parse_page
+from .cache import OutcomeCache, block_keys, files_unchanged, hashes_of
+from .runner import DEFAULT_MEMORY_GIB, DEFAULT_TIMEOUT, BlockOutcome, run_blocks
 
 
 @dataclass
@@ -25,26 +26,31 @@ class PageVerification:
     outcomes: list[BlockOutcome]
     results: list[ResultMarker]
     problems: list[Problem] = field(default_factory=list)
+    #: Result name -> (block index, report index) of each check proving it.
+    proofs: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
 
     @property
     def verified(self) -> dict[str, int]:
-        """Result name -> index of the first block verifying it, when every such block passed."""
-        known = {marker.name for marker in self.results}
-        verified: dict[str, int] = {}
-        failed: set[str] = set()
-        for block, outcome in zip(self.blocks, self.outcomes, strict=True):
-            for name in block.verifies:
-                if not outcome.passed:
-                    failed.add(name)
-                elif name in known:
-                    verified.setdefault(name, block.index)
-        return {name: index for name, index in verified.items() if name not in failed}
+        """Result name -> index of the first block whose checks prove it."""
+        return {name: proofs[0][0] for name, proofs in self.proofs.items()}
+
+    def proving_reports(self, name: str) -> list[dict[str, Any]]:
+        return [self.outcomes[b].reports[r] for b, r in self.proofs.get(name, [])]
+
+    def fail_everything(self, problems: list[Problem]) -> None:
+        """Something makes every verdict of the page untrustworthy: nothing on it is verified."""
+        self.problems = sorted(self.problems + problems, key=lambda p: p.line)
+        self.proofs = {}
 
     def records(self) -> list[dict[str, Any]]:
         """One record per check run on the page, for machine-readable reports."""
+        proves: dict[tuple[int, int], list[str]] = {}
+        for name, proofs in self.proofs.items():
+            for proof in proofs:
+                proves.setdefault(proof, []).append(name)
         rows = []
         for block, outcome in zip(self.blocks, self.outcomes, strict=True):
-            for report in outcome.reports:
+            for i, report in enumerate(outcome.reports):
                 rows.append(
                     {
                         "page": self.path,
@@ -52,7 +58,7 @@ class PageVerification:
                         "block_line": block.line,
                         "block": block.index,
                         "title": block.title,
-                        "results": list(block.verifies),
+                        "results": proves.get((block.index, i), []),
                         "kind": report["kind"],
                         "function": report["function"],
                         "inputs": report["inputs"],
@@ -62,7 +68,8 @@ class PageVerification:
                         "error": report["error"],
                         "tolerance": report["tolerance"],
                         "passed": report["passed"],
-                        "caught": not report["passed"] and outcome.passed,
+                        "expected": report["expected"],
+                        "notes": report["notes"],
                         "constants": report.get("constants", {}),
                         "seconds": report["seconds"],
                         "evaluations": report["evaluations"],
@@ -74,86 +81,70 @@ class PageVerification:
 
 def verify_page(
     path: str,
-    text: str,
+    body: str,
     *,
+    first_line: int = 1,
     cwd: Path | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    memory_gib: float = DEFAULT_MEMORY_GIB,
+    docs_dir: Path | None = None,
     cache: OutcomeCache | None = None,
     fingerprint: str = "",
     rerun: bool = False,
+    finder: BlockFinder | None = None,
 ) -> PageVerification:
-    """Run (or recall) every derivation block of a page and bind its results to them.
+    """Run (or recall) every derivation block of a page and bind its results to its checks.
 
-    ``path`` names the page in messages and tracebacks, relative to ``cwd``.
+    ``path`` names the page in messages and tracebacks, relative to ``cwd``; ``body``
+    is its Markdown without front matter, starting at line ``first_line`` of the file.
     """
-    parsed = parse_page(text)
+    parsed = finder.parse(body, first_line) if finder else parse_page(body, first_line)
     blocks = parsed.blocks
-    outcomes = _recall(blocks, cache, fingerprint, timeout) if cache and not rerun else None
+    settings = f"timeout {timeout} memory {memory_gib} docs {docs_dir}"
+    keys = block_keys(blocks, fingerprint, settings)
+    outcomes = _recall(blocks, keys, cache) if cache and not rerun else None
     if outcomes is None:
-        outcomes = run_blocks(path, blocks, timeout=timeout, cwd=cwd)
+        outcomes = run_blocks(
+            path, blocks, timeout=timeout, cwd=cwd, memory_gib=memory_gib, docs_dir=docs_dir
+        )
         if cache is not None:
-            _remember(blocks, outcomes, cache, fingerprint, timeout)
+            _remember(blocks, keys, outcomes, cache)
     page = PageVerification(path, blocks, outcomes, parsed.results, list(parsed.problems))
     for outcome in outcomes:
         page.problems += outcome.problems
-    page.problems += _binding_problems(page)
+    binding = bind(blocks, outcomes, parsed.results)
+    page.problems += binding.problems
+    page.proofs = {} if parsed.problems else binding.proofs
     page.problems.sort(key=lambda p: p.line)
     return page
 
 
-def unverified_page(path: str, text: str) -> PageVerification:
+def unverified_page(
+    path: str, body: str, *, first_line: int = 1, finder: BlockFinder | None = None
+) -> PageVerification:
     """A page as it is when checks are switched off: its blocks, none of them run."""
-    parsed = parse_page(text)
+    parsed = finder.parse(body, first_line) if finder else parse_page(body, first_line)
     outcomes = [BlockOutcome("not run") for _ in parsed.blocks]
     return PageVerification(path, parsed.blocks, outcomes, parsed.results)
 
 
-def _recall(blocks, cache, fingerprint, timeout) -> list[BlockOutcome] | None:
+def _recall(blocks, keys, cache) -> list[BlockOutcome] | None:
+    """Every block's passing outcome from the cache, or None if any is missing or stale."""
     outcomes = []
-    for block, key in zip(blocks, block_keys(blocks, fingerprint, timeout), strict=True):
+    for block, key in zip(blocks, keys, strict=True):
         entry = cache.get(key)
-        if entry is None:
+        if entry is None or not files_unchanged(entry["reads"]):
             return None
         reports = [dict(r, line=block.code_line + r["offset"]) for r in entry["reports"]]
-        outcomes.append(BlockOutcome("passed", reports, [], entry["seconds"], cached=True))
+        outcomes.append(
+            BlockOutcome("passed", reports, [], entry["seconds"], True, list(entry["reads"]))
+        )
     return outcomes
 
 
-def _remember(blocks, outcomes, cache, fingerprint, timeout) -> None:
-    for block, outcome, key in zip(
-        blocks, outcomes, block_keys(blocks, fingerprint, timeout), strict=True
-    ):
+def _remember(blocks, keys, outcomes, cache) -> None:
+    for block, key, outcome in zip(blocks, keys, outcomes, strict=False):
         if outcome.passed:
             reports = [dict(r, offset=r["line"] - block.code_line) for r in outcome.reports]
-            cache.put(key, {"reports": reports, "seconds": outcome.seconds})
-
-
-def _binding_problems(page: PageVerification) -> list[Problem]:
-    """Results nobody verifies, and blocks that claim results nobody marked."""
-    problems = []
-    known = {marker.name for marker in page.results}
-    claimed = {name for block in page.blocks for name in block.verifies}
-    for block in page.blocks:
-        for name in block.verifies:
-            if name not in known:
-                problems.append(
-                    Problem(
-                        block.line,
-                        (
-                            f"block verifies {name!r}, but no equation on this page is marked "
-                            f"<!-- result: {name} -->"
-                        ),
-                    )
-                )
-    for marker in page.results:
-        if marker.name not in claimed:
-            problems.append(
-                Problem(
-                    marker.line,
-                    (
-                        f"result {marker.name!r} is not verified: no derivation block says "
-                        f'verifies="{marker.name}"'
-                    ),
-                )
-            )
-    return problems
+            entry = {"reports": reports, "seconds": outcome.seconds}
+            cache.put(key, dict(entry, reads=hashes_of(outcome.reads)))

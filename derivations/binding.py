@@ -1,0 +1,116 @@
+"""Which checks prove which results: the verdict rules.
+
+A block lists the results it proves (``verifies="a b"`` in its header); each check
+in it proves some of them. A check says which with its own ``verifies=``; when it
+does not, it proves the block's result if the block lists exactly one, and a block
+that lists several must say, check by check. A result is verified when every block
+listing it passed and each has a passing check attributed to it. Checks run inside
+``expect_mismatch()`` are demonstrations: they prove nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from .blocks import Block, Problem, ResultMarker, did_you_mean
+
+
+@dataclass
+class Binding:
+    """Result name -> the (block index, report index) of every check that proves it."""
+
+    proofs: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def bind(blocks: Sequence[Block], outcomes: Sequence, results: Sequence[ResultMarker]) -> Binding:
+    known = [marker.name for marker in results]
+    binding = Binding()
+    sound: dict[str, bool] = {}
+    for block, outcome in zip(blocks, outcomes, strict=True):
+        proven: dict[str, list[tuple[int, int]]] = {}
+        problems = []
+        for i, report in enumerate(outcome.reports):
+            for name in _attributed(block, report, problems):
+                if report["passed"]:
+                    proven.setdefault(name, []).append((block.index, i))
+        for name in block.verifies:
+            if name not in known:
+                problems.append(
+                    Problem(
+                        block.line,
+                        f"block verifies {name!r}, but no equation on this page is marked "
+                        f"<!-- result: {name} -->{did_you_mean(name, known)}",
+                    )
+                )
+            elif outcome.passed and name not in proven:
+                problems.append(
+                    Problem(
+                        block.line,
+                        f"block lists {name!r} in verifies=, but none of its checks proves it: "
+                        f'pass verifies="{name}" to the check that does',
+                    )
+                )
+        binding.problems += problems
+        for name in block.verifies:
+            ok = outcome.passed and not problems and name in proven
+            sound[name] = sound.get(name, True) and ok
+            if ok:
+                binding.proofs.setdefault(name, []).extend(proven[name])
+    for marker in results:
+        if marker.name not in sound:
+            binding.problems.append(
+                Problem(
+                    marker.line,
+                    f"result {marker.name!r} is not verified: no derivation block says "
+                    f'verifies="{marker.name}"',
+                )
+            )
+    binding.proofs = {
+        name: proofs
+        for name, proofs in binding.proofs.items()
+        if sound.get(name) and name in known
+    }
+    return binding
+
+
+def _attributed(block: Block, report: dict, problems: list[Problem]) -> tuple[str, ...]:
+    """The results a check proves, with a problem for every attribution that does not hold."""
+    said = report.get("verifies")
+    listed = block.verifies
+    if report.get("expected"):
+        if said:
+            problems.append(
+                Problem(
+                    report["line"],
+                    "a check inside expect_mismatch() demonstrates a failure and proves "
+                    "nothing: remove its verifies=",
+                )
+            )
+        return ()
+    if said is None:
+        if len(listed) > 1:
+            names = ", ".join(map(repr, listed))
+            problems.append(
+                Problem(
+                    report["line"],
+                    f"this block verifies {names}: say which this check proves with "
+                    f'verifies="..." (or verifies=() if it proves none of them)',
+                )
+            )
+            return ()
+        return tuple(listed)
+    attributed = []
+    for name in said:
+        if name in listed:
+            attributed.append(name)
+        else:
+            problems.append(
+                Problem(
+                    report["line"],
+                    f"check verifies {name!r}, but its block does not list it in "
+                    f"verifies={did_you_mean(name, listed)}",
+                )
+            )
+    return tuple(attributed)

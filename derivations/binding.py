@@ -68,9 +68,7 @@ def bind(blocks: Sequence[Block], outcomes: Sequence, results: Sequence[ResultMa
                 )
             )
     binding.proofs = {
-        name: proofs
-        for name, proofs in binding.proofs.items()
-        if sound.get(name) and name in known
+        name: proofs for name, proofs in binding.proofs.items() if sound.get(name) and name in known
     }
     return binding
 

@@ -152,9 +152,8 @@ class BlockFinder:
                 continue
             line = first_line + fence.start
             if fence.language != "python":
-                problems.append(
-                    Problem(line, "a derivation block must be Python: write ```{.python .derivation}")
-                )
+                why = "a derivation block must be Python: write ```{.python .derivation}"
+                problems.append(Problem(line, why))
                 continue
             attributes = {str(k): str(v) for k, v in {**fence.attributes, **fence.options}.items()}
             blocks.append(

@@ -250,7 +250,9 @@ def test_identity_of_a_small_value_is_judged_relative_to_that_value():
     """A 1e-9 relative error in a quantity far smaller than the inputs is still caught."""
     with pytest.raises(IdentityMismatch):
         check_identity(
-            lambda x: 1e-6 * np.tanh(x), lambda x: 1e-6 * np.tanh(x) * (1 + 1e-9), x=1e3 * np.ones(4)
+            lambda x: 1e-6 * np.tanh(x),
+            lambda x: 1e-6 * np.tanh(x) * (1 + 1e-9),
+            x=1e3 * np.ones(4),
         )
 
 

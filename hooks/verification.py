@@ -1,16 +1,19 @@
 """MkDocs hook: verify every derivation block of the site and show the verdicts on the pages.
 
-A thin adapter over ``derivations.pages``: it runs all pages' blocks once per build
-(in ``on_files``, in parallel, cached), decorates each page's Markdown with
-verification marks, notes and failure admonitions, writes ``verification.json``,
-and fails ``mkdocs build`` with every problem as ``docs/<page>.md:<line>: ...``.
-Under ``mkdocs serve`` failures show in the page and in the terminal instead.
+A thin adapter over ``derivations``: it runs all pages' blocks once per build (in
+``on_files``, in parallel, cached), cross-checks each rendered page against what
+ran (the renderer, not a second parser, decides what a derivation block is),
+decorates the page's HTML with verification marks, notes and failure admonitions,
+writes ``verification.json``, and fails ``mkdocs build`` with every problem as
+``docs/<page>.md:<line>: ...``. Under ``mkdocs serve`` failures show in the page and
+in the terminal instead.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -23,25 +26,38 @@ from mkdocs.utils.meta import get_data
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from derivations.blocks import BlockFinder, Problem  # noqa: E402
 from derivations.cache import OutcomeCache, environment_fingerprint  # noqa: E402
 from derivations.pages import PageVerification, unverified_page, verify_page  # noqa: E402
-from derivations.runner import DEFAULT_TIMEOUT  # noqa: E402
+from derivations.rendering import rendered_disagreements  # noqa: E402
+from derivations.runner import DEFAULT_MEMORY_GIB, DEFAULT_TIMEOUT  # noqa: E402
 
 sys.path.pop(0)
 
-from verification_marks import decorate_markdown  # noqa: E402  (hooks/ is on sys.path)
+import verification_fence  # noqa: E402  (hooks/ is on sys.path)
+from verification_marks import decorate_html  # noqa: E402
 from verification_report import REPORT_PAGE, report_markdown, summarise  # noqa: E402
 
 log = logging.getLogger("mkdocs.hooks.verification")
 
 RERUN_VARIABLE = "DERIVATIONS_RERUN"
 SWITCH_VARIABLE = "DERIVATIONS_CHECKS"
+SETTINGS = {
+    "timeout": "seconds allowed to one derivation block",
+    "memory": "GiB a page process may use",
+    "checks": "true or false",
+}
 
 
 class _State:
     command = "build"
+    dirty = False
     cache: OutcomeCache | None = None
+    finder: BlockFinder | None = None
     pages: dict[str, PageVerification] = {}
+    sources: dict[str, tuple[str, int]] = {}
+    signatures: dict[str, tuple] = {}
+    report_order: tuple[list[str], dict[str, str]] = ([], {})
     enabled = True
 
 
@@ -49,51 +65,94 @@ _state = _State()
 
 
 def on_startup(command: str, dirty: bool) -> None:
-    _state.command = command
+    _state.command, _state.dirty = command, dirty
 
 
 def on_config(config) -> None:
-    """Reject a malformed ``extra.derivations`` at once, before anything runs."""
+    """Reject a malformed ``extra.derivations`` at once, and let the renderer report its blocks."""
+    _settings(config)
+    names = [e if isinstance(e, str) else type(e).__module__ for e in config.markdown_extensions]
+    for needed in ("attr_list", "pymdownx.superfences"):
+        if not any(name == needed or name.endswith("." + needed) for name in names):
+            raise PluginError(f"mkdocs.yml: derivation blocks need the {needed} extension")
+    superfences = config.mdx_configs.setdefault("pymdownx.superfences", {})
+    fences = superfences.setdefault("custom_fences", [])
+    if any(f.get("name") == "*" and f is not verification_fence.FENCE for f in fences):
+        raise PluginError(
+            "mkdocs.yml: a custom fence named '*' is configured; the derivation hook needs "
+            "that name to see every fence the renderer formats"
+        )
+    if verification_fence.FENCE not in fences:
+        fences.append(verification_fence.FENCE)
+    _state.finder = BlockFinder(config.markdown_extensions, config.mdx_configs)
+
+
+def _settings(config) -> dict:
     settings = config.extra.get("derivations") or {}
     if not isinstance(settings, dict):
-        raise PluginError("mkdocs.yml: extra.derivations must be a mapping (timeout, checks)")
-    unknown = sorted(set(settings) - {"timeout", "checks"})
+        raise PluginError(
+            "mkdocs.yml: extra.derivations must be a mapping (timeout, memory, checks)"
+        )
+    unknown = sorted(set(settings) - set(SETTINGS))
     if unknown:
+        known = "; ".join(f"{k} ({v})" for k, v in SETTINGS.items())
         raise PluginError(
-            f"mkdocs.yml: extra.derivations has unknown keys {unknown}; "
-            "known: timeout (seconds per block), checks (true or false)"
+            f"mkdocs.yml: extra.derivations has unknown keys {unknown}; known: {known}"
         )
-    timeout = settings.get("timeout", DEFAULT_TIMEOUT)
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
-        raise PluginError(
-            "mkdocs.yml: extra.derivations.timeout must be a positive number of "
-            f"seconds, not {timeout!r}"
-        )
+    for key in ("timeout", "memory"):
+        value = settings.get(key, 1)
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+            or not value > 0
+        ):
+            raise PluginError(
+                f"mkdocs.yml: extra.derivations.{key} must be a finite positive number "
+                f"({SETTINGS[key]}), not {value!r}"
+            )
     if not isinstance(settings.get("checks", True), bool):
+        checks = settings["checks"]
         raise PluginError(
-            "mkdocs.yml: extra.derivations.checks must be true or false, "
-            f"not {settings['checks']!r}"
+            f"mkdocs.yml: extra.derivations.checks must be true or false, not {checks!r}"
         )
+    return settings
 
 
 def on_files(files: Files, config) -> Files:
-    settings = config.extra.get("derivations") or {}
+    settings = _settings(config)
     root = Path(config.config_file_path).resolve().parent
     pages = [f for f in files.documentation_pages() if not f.generated_by]
     if _state.cache is None:
         _state.cache = OutcomeCache(root / ".cache" / "derivations")
+    _state.sources = {f.src_uri: _body(f.content_string) for f in pages}
 
     # Run (or recall) every page's derivation blocks, once per build.
     _state.enabled = settings.get("checks", True) and os.environ.get(SWITCH_VARIABLE) != "off"
     if _state.enabled:
-        _state.pages = _verify(pages, root, float(settings.get("timeout", DEFAULT_TIMEOUT)))
+        _state.pages = _verify(pages, root, config, settings)
     else:
         _state.pages = _skip(pages, root)
+    _unique_names(_state.pages)
+    if _state.command == "serve":
+        for verification in _state.pages.values():
+            for problem in verification.problems:
+                log.error(problem.located(verification.path))
 
     # Publish the totals (the home page shows them) and add the report page.
     config.extra["verification"] = summarise(_state.pages, enabled=_state.enabled)
-    files.append(_report_file(config, pages, root))
+    files.append(_report_file(config, pages))
+    if _state.dirty:
+        _rerender_changed_verdicts(pages, config)
     return files
+
+
+def _body(content: str) -> tuple[str, int]:
+    """The Markdown MkDocs renders (front matter removed) and the file line it starts on."""
+    body, _ = get_data(content)
+    if not content.endswith(body):
+        return content, 1
+    return body, content[: len(content) - len(body)].count("\n") + 1
 
 
 def _skip(pages: list[File], root: Path) -> dict[str, PageVerification]:
@@ -104,10 +163,18 @@ def _skip(pages: list[File], root: Path) -> dict[str, PageVerification]:
         "extra.derivations.checks: false): no formula on this site is verified in this build",
         file=sys.stderr,
     )
-    return {f.src_uri: unverified_page(_display_path(f, root), f.content_string) for f in pages}
+    return {
+        f.src_uri: unverified_page(
+            _display_path(f, root),
+            _state.sources[f.src_uri][0],
+            first_line=_state.sources[f.src_uri][1],
+            finder=_state.finder,
+        )
+        for f in pages
+    }
 
 
-def _report_file(config, pages: list[File], root: Path) -> File:
+def _report_file(config, pages: list[File]) -> File:
     """The verification report as a generated page, its sections in series order."""
     meta = {f.src_uri: get_data(f.content_string)[1] for f in pages}
     titles = {src: data.get("title", src) for src, data in meta.items()}
@@ -117,32 +184,74 @@ def _report_file(config, pages: list[File], root: Path) -> File:
             key=lambda item: (meta[item[0]].get("order", float("inf")), item[0]),
         )
     )
+    _state.report_order = (list(ordered), titles)
+    root = Path(config.config_file_path).resolve().parent
     content = report_markdown(ordered, titles, enabled=_state.enabled, root=root)
     return File.generated(config, REPORT_PAGE, content=content)
 
 
-def _verify(pages: list[File], root: Path, timeout: float) -> dict[str, PageVerification]:
+def _verify(pages: list[File], root: Path, config, settings: dict) -> dict[str, PageVerification]:
     fingerprint = environment_fingerprint()
     rerun = os.environ.get(RERUN_VARIABLE, "") not in ("", "0")
 
     def one(file: File) -> PageVerification:
+        body, first_line = _state.sources[file.src_uri]
         return verify_page(
             _display_path(file, root),
-            file.content_string,
+            body,
+            first_line=first_line,
             cwd=root,
-            timeout=timeout,
+            timeout=float(settings.get("timeout", DEFAULT_TIMEOUT)),
+            memory_gib=float(settings.get("memory", DEFAULT_MEMORY_GIB)),
+            docs_dir=Path(config.docs_dir),
             cache=_state.cache,
             fingerprint=fingerprint,
             rerun=rerun,
+            finder=_state.finder,
         )
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        results = dict(zip((f.src_uri for f in pages), pool.map(one, pages), strict=True))
-    for verification in results.values():
-        if _state.command == "serve":
-            for problem in verification.problems:
-                log.error(problem.located(verification.path))
-    return results
+        return dict(zip((f.src_uri for f in pages), pool.map(one, pages), strict=True))
+
+
+def _unique_names(pages: dict[str, PageVerification]) -> None:
+    """A result name belongs to one page of the site: marks and report rows depend on it."""
+    first: dict[str, tuple[str, int]] = {}
+    for verification in pages.values():
+        for marker in verification.results:
+            if marker.name in first:
+                path, line = first[marker.name]
+                verification.problems.append(
+                    Problem(
+                        marker.line,
+                        f"result {marker.name!r} is already marked at {path}:{line}: "
+                        "result names are unique on the site",
+                    )
+                )
+                verification.proofs.pop(marker.name, None)
+            else:
+                first[marker.name] = (verification.path, marker.line)
+
+
+def _rerender_changed_verdicts(pages: list[File], config) -> None:
+    """Under ``serve --dirty`` MkDocs renders only edited pages: add those whose verdict changed."""
+    signatures = {src: _signature(v) for src, v in _state.pages.items()}
+    signatures["__summary__"] = tuple(sorted(config.extra["verification"].items()))
+    for file in pages:
+        changed = signatures.get(file.src_uri) != _state.signatures.get(file.src_uri)
+        if file.src_uri == "index.md":
+            changed = changed or signatures["__summary__"] != _state.signatures.get("__summary__")
+        if changed and _state.signatures and os.path.exists(file.abs_dest_path):
+            os.remove(file.abs_dest_path)  # in site_dir: MkDocs then counts the page as modified
+    _state.signatures = signatures
+
+
+def _signature(verification: PageVerification) -> tuple:
+    return (
+        tuple(p.located(verification.path) for p in verification.problems),
+        tuple(sorted(verification.proofs)),
+        tuple(o.status for o in verification.outcomes),
+    )
 
 
 def _display_path(file: File, root: Path) -> str:
@@ -151,14 +260,43 @@ def _display_path(file: File, root: Path) -> str:
 
 
 def on_page_markdown(markdown: str, page: Page, config, files: Files) -> str:
+    """The report is written again last, when every page has been compared with what ran."""
+    if page.file.src_uri != REPORT_PAGE:
+        return markdown
+    order, titles = _state.report_order
+    root = Path(config.config_file_path).resolve().parent
+    ordered = {src: _state.pages[src] for src in order}
+    return get_data(report_markdown(ordered, titles, enabled=_state.enabled, root=root))[0]
+
+
+def on_pre_page(page: Page, config, files: Files) -> Page:
+    verification_fence.begin_page()
+    return page
+
+
+def on_page_content(html: str, page: Page, config, files: Files) -> str:
+    """Compare what the page shows with what ran, then put the verdicts on the page."""
     verification = _state.pages.get(page.file.src_uri)
     if verification is None:
-        return markdown
-    return decorate_markdown(markdown, verification, page.url, enabled=_state.enabled)
+        return html
+    found = verification_fence.comments(html)
+    if _state.enabled:
+        body, first_line = _state.sources[page.file.src_uri]
+        shown = verification_fence.shown_blocks(found)
+        problems = rendered_disagreements(
+            verification, shown, [c.text for c in found], body, first_line
+        )
+        if problems:
+            verification.fail_everything(problems)
+            if _state.command == "serve":
+                for problem in problems:
+                    log.error(problem.located(verification.path))
+    return decorate_html(html, found, verification, page.url, enabled=_state.enabled)
 
 
 def on_post_build(config) -> None:
     records = [r for v in _state.pages.values() for r in v.records()]
+    config.extra["verification"] = summarise(_state.pages, enabled=_state.enabled)
     report = {"summary": config.extra["verification"], "checks": records}
     Path(config.site_dir, "verification.json").write_text(json.dumps(report, indent=1))
     problems = [p.located(v.path) for v in _state.pages.values() for p in v.problems]

@@ -1,8 +1,9 @@
-"""Turning a page's verification into what its reader sees.
+"""Turning a page's verification into what its reader sees, in the rendered HTML.
 
-Each result marker becomes a verification mark linking to its check and to the
-report; each derivation block gets an anchor before it and, after it, a note of
-what was checked or a red admonition with the failure.
+Each result marker (an HTML comment the renderer kept) becomes a verification mark
+linking to the checks that prove it and to the report; each derivation block, found
+by its placeholders, gets an anchor before it and, after it, a note of what was
+checked or a red admonition with the failure.
 """
 
 from __future__ import annotations
@@ -12,75 +13,52 @@ from html import escape
 from mkdocs.utils import get_relative_url
 
 from derivations import KIND_NAMES, format_shape
-from derivations.blocks import Problem, parse_page
+from derivations.blocks import Problem
 from derivations.pages import PageVerification
 
+from verification_fence import Comment
 from verification_report import REPORT_URL, report_anchor
 
 
-def decorate_markdown(
-    markdown: str, verification: PageVerification, page_url: str, *, enabled: bool = True
+def decorate_html(
+    html: str,
+    found: list[Comment],
+    verification: PageVerification,
+    page_url: str,
+    *,
+    enabled: bool = True,
 ) -> str:
-    """The page's Markdown with marks, notes and failure admonitions added."""
-    current = parse_page(markdown)
-    if len(current.blocks) != len(verification.blocks) or len(current.results) != len(
-        verification.results
-    ):
-        return (
-            _admonition(
-                verification.path,
-                [
-                    Problem(
-                        1,
-                        "the page changed before it was rendered; "
-                        "verification marks could not be placed",
-                    )
-                ],
-                "",
-            )
-            + "\n\n"
-            + markdown
-        )
+    """The page's HTML with marks, notes and failure admonitions in place of its comments."""
     report_url = get_relative_url(REPORT_URL, page_url)
     owned = _assign_problems(verification)
-    verified = verification.verified
-    lines = markdown.split("\n")
-    before: dict[int, list[str]] = {}
-    replace: dict[int, str] = {}
-    after: dict[int, list[str]] = {}
-
-    for now, then in zip(current.results, verification.results, strict=True):
-        mark = _mark(then.name, verified, report_url, verification, enabled)
-        problems = owned.get(("result", then.name), [])
-        if problems:
-            mark += "\n\n" + _admonition(verification.path, problems, now.indent)
-        replace[now.line - 1] = now.indent + mark + "\n"
-
-    for now, then in zip(current.blocks, verification.blocks, strict=True):
-        outcome = verification.outcomes[then.index]
-        before[now.line - 1] = [
-            f'{now.indent}<div class="derivation-anchor" id="check-{then.index + 1}"></div>',
-            "",
-        ]
-        problems = owned.get(("block", then.index), [])
-        if problems:
-            note = _admonition(verification.path, problems, now.indent)
-        elif outcome.status == "not run":
-            note = (
-                now.indent + '<p class="derivation-note">This block was not run in this build '
-                "(derivation checks are off).</p>"
-            )
-        else:
-            note = _note(then, outcome, now.indent)
-        after[now.end_line - 1] = ["", note, ""]
-
-    page_level = owned.get(("page", None), [])
-    out = [_admonition(verification.path, page_level, "") + "\n"] if page_level else []
-    for i, line in enumerate(lines):
-        out.extend(before.get(i, []))
-        out.append(replace.get(i, line))
-        out.extend(after.get(i, []))
-    return "\n".join(out)
+    names = {m.name for m in verification.results}
+    opened = [c.placeholder[1] for c in found if c.placeholder and c.placeholder[0] == "open"]
+    position = {number: i for i, number in enumerate(opened)}
+    pieces, cursor = [], 0
+    for comment in found:
+        replacement = None
+        if comment.placeholder:
+            kind, number = comment.placeholder
+            i = position.get(number, len(verification.blocks))
+            replacement = ""
+            if i < len(verification.blocks):
+                block = verification.blocks[i]
+                if kind == "open":
+                    replacement = f'<div class="derivation-anchor" id="check-{i + 1}"></div>'
+                else:
+                    replacement = _after_block(block, verification, owned, enabled)
+        elif comment.text.startswith(" result: ") and comment.text.split()[-1] in names:
+            name = comment.text.split()[-1]
+            replacement = _mark(name, verification, report_url, enabled)
+            if owned.get(("result", name)):
+                replacement += _admonition(verification.path, owned[("result", name)])
+        if replacement is not None:
+            pieces += [html[cursor : comment.start], replacement]
+            cursor = comment.end
+    pieces.append(html[cursor:])
+    page_level = owned.get(("page", None))
+    head = _admonition(verification.path, page_level) if page_level else ""
+    return head + "".join(pieces)
 
 
 def _assign_problems(verification: PageVerification) -> dict[tuple, list[Problem]]:
@@ -98,15 +76,27 @@ def _assign_problems(verification: PageVerification) -> dict[tuple, list[Problem
     return owned
 
 
-def _mark(name, verified, report_url, verification, enabled) -> str:
+def _after_block(block, verification, owned, enabled) -> str:
+    problems = owned.get(("block", block.index), [])
+    if problems:
+        return _admonition(verification.path, problems)
+    outcome = verification.outcomes[block.index]
+    if outcome.status == "not run":
+        return (
+            '<p class="derivation-note">This block was not run in this build '
+            "(derivation checks are off).</p>"
+        )
+    return _note(block, outcome, verification)
+
+
+def _mark(name: str, verification: PageVerification, report_url: str, enabled: bool) -> str:
     anchor = report_anchor(verification.path, name)
-    if name in verified:
-        index = verified[name]
-        checks = verification.outcomes[index].reports
-        title = "; ".join(_summary(r) for r in checks)
+    proofs = verification.proofs.get(name)
+    if proofs:
+        title = "; ".join(_summary(r) for r in verification.proving_reports(name))
         return (
             f'<p class="result-mark result-mark--verified" id="result-{escape(name)}">'
-            f'<a href="#check-{index + 1}" title="{escape(title)}">'
+            f'<a href="#check-{proofs[0][0] + 1}" title="{escape(title)}">'
             f'<span aria-hidden="true">✓</span> verified</a> '
             f'<a class="result-mark__report" href="{report_url}#{anchor}">'
             f"{escape(name)}</a></p>"
@@ -133,35 +123,48 @@ def _summary(report: dict) -> str:
     error = f"error {report['error']:.1e}"
     if report["passed"]:
         return f"{subject}: {report['method']}, {error} ≤ {report['tolerance']:.0e}"
-    # A failed check inside a passing block was expected to fail: the block caught it.
     return (
         f"{subject}: {report['method']}, {error} > {report['tolerance']:.0e}, "
-        "failed as the block expects (a demonstration of a wrong formula being caught)"
+        "failed as expected (a demonstration that a wrong formula is caught)"
     )
 
 
-def _note(block, outcome, indent: str) -> str:
-    items = "".join(
-        f"<li><code>{escape(r['function'])}</code>: {escape(_summary(r))}</li>"
-        for r in outcome.reports
-    )
-    checks = len(outcome.reports)
+def _note(block, outcome, verification: PageVerification) -> str:
+    proves: dict[int, list[str]] = {}
+    for name, proofs in verification.proofs.items():
+        for b, r in proofs:
+            if b == block.index:
+                proves.setdefault(r, []).append(name)
+    items = []
+    for i, report in enumerate(outcome.reports):
+        what = escape(_summary(report))
+        if proves.get(i):
+            what += " (proves " + ", ".join(f"<code>{escape(n)}</code>" for n in proves[i]) + ")"
+        for note in report.get("notes", []):
+            what += f' <span class="derivation-note__caveat">Note: {escape(note)}.</span>'
+        items.append(f"<li><code>{escape(report['function'])}</code>: {what}</li>")
+    checks = sum(1 for r in outcome.reports if not r.get("expected"))
+    demos = len(outcome.reports) - checks
     timing = "cached" if outcome.cached else f"{outcome.seconds:.2f} s"
     verifies = ", ".join(f"<code>{escape(n)}</code>" for n in block.verifies)
     what = f" verifying {verifies}" if verifies else ""
+    extra = (
+        f" and {demos} demonstration{'s' if demos != 1 else ''} of a caught failure"
+        if demos
+        else ""
+    )
     return (
-        f'{indent}<div class="derivation-note"><p><span aria-hidden="true">✓</span> '
+        f'<div class="derivation-note"><p><span aria-hidden="true">✓</span> '
         f"<strong>Checked</strong>: {checks} check{'s' if checks != 1 else ''}{what} "
-        f"passed ({timing}).</p><ul>{items}</ul></div>"
+        f"passed{extra} ({timing}).</p><ul>{''.join(items)}</ul></div>"
     )
 
 
-def _admonition(path: str, problems: list[Problem], indent: str) -> str:
-    # One physical line, so that the HTML block survives inside indented Markdown.
-    body = "&#10;".join(escape(p.located(path)).replace("\n", "&#10;") for p in problems)
+def _admonition(path: str, problems: list[Problem]) -> str:
+    body = "\n".join(escape(p.located(path)) for p in problems)
     title = escape(problems[0].located(path).split("\n")[0])
     return (
-        f'{indent}<div class="admonition failure derivation-failure">'
+        f'<div class="admonition failure derivation-failure">'
         f'<p class="admonition-title">{title}</p>'
         f"<pre><code>{body}</code></pre></div>"
     )

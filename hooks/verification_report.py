@@ -17,8 +17,8 @@ REPORT_URL = "verification/"
 
 
 def report_anchor(path: str, name: str) -> str:
-    """The id of a result's row in the report (unique across pages)."""
-    stem = re.sub(r"[^a-z0-9]+", "-", Path(path).stem.lower()).strip("-")
+    """The id of a result's row in the report: from the page's whole path, so it is unique."""
+    stem = re.sub(r"[^a-z0-9]+", "-", Path(path).with_suffix("").as_posix().lower()).strip("-")
     return f"{stem}--{name}"
 
 

@@ -26,7 +26,6 @@ def test_indented_block_inside_an_admonition_is_dedented():
     text = "!!! note\n\n    ```{.python .derivation}\n    if True:\n        y = 2\n    ```\n"
     (block,) = parse_page(text).blocks
     assert block.source == "if True:\n    y = 2\n"
-    assert block.indent == "    "
 
 
 def test_result_marker_is_found_at_its_line():

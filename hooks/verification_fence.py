@@ -1,0 +1,104 @@
+"""What the renderer really shows: a SuperFences formatter for every fence, and the page's comments.
+
+The hook registers ``FENCE`` as SuperFences' custom fence for every language
+(name ``*``). It formats each fence exactly as SuperFences would (its own
+highlighter), and around each derivation block it leaves two placeholder
+comments that carry the block's number in the page. After the page is converted,
+``shown_blocks`` and ``comments`` read back what is on it: a block that SuperFences
+formatted but the page then dropped (an indented code block swallowing it) has no
+placeholder left, so it does not count.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from html.parser import HTMLParser
+
+from pymdownx.superfences import highlight_validator
+
+from derivations.rendering import RenderedBlock
+
+#: Placeholders carry a token of this process, so that no page text can look like one.
+TOKEN = f"derivation-block-{secrets.token_hex(6)}"
+
+_formatted: list[RenderedBlock] = []
+
+
+def begin_page() -> None:
+    """Forget the blocks of the previous page: the next conversion starts afresh."""
+    _formatted.clear()
+
+
+def format_fence(source, language, class_name, options, md, **kwargs) -> str:  # noqa: ANN001
+    """SuperFences' own highlighting, with placeholders around a derivation block."""
+    classes, attrs = kwargs["classes"], kwargs["attrs"]
+    title = str(options.get("title", attrs.get("title", "")))
+    verifies = tuple(str(attrs.get("verifies", options.get("verifies", ""))).split())
+    html = md.preprocessors["fenced_code_block"].highlight(
+        src=source,
+        language=language,
+        options=options,
+        md=md,
+        classes=classes,
+        id_value=kwargs["id_value"],
+        attrs=attrs,
+    )
+    if "derivation" not in classes and language != "derivation":
+        return html
+    index = len(_formatted)
+    _formatted.append(RenderedBlock(source + "\n", title, verifies))
+    return f"<!--{TOKEN} {index}-->{html}<!--/{TOKEN} {index}-->"
+
+
+FENCE = {
+    "name": "*",
+    "class": "highlight",
+    "format": format_fence,
+    "validator": highlight_validator,
+}
+
+
+@dataclass(frozen=True)
+class Comment:
+    """An HTML comment of the rendered page: where it is and what it says."""
+
+    start: int
+    end: int
+    text: str
+
+    @property
+    def placeholder(self) -> tuple[str, int] | None:
+        """("open" or "close", block number) for the hook's placeholders, else None."""
+        words = self.text.split()
+        if len(words) == 2 and words[0] in (TOKEN, "/" + TOKEN) and words[1].isdigit():
+            return ("close" if words[0].startswith("/") else "open", int(words[1]))
+        return None
+
+
+class _CommentFinder(HTMLParser):
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=False)
+        self.starts = [0]
+        for i, char in enumerate(html):
+            if char == "\n":
+                self.starts.append(i + 1)
+        self.found: list[Comment] = []
+        self.feed(html)
+        self.close()
+
+    def handle_comment(self, data: str) -> None:
+        line, column = self.getpos()
+        start = self.starts[line - 1] + column
+        self.found.append(Comment(start, start + len(data) + 7, data))
+
+
+def comments(html: str) -> list[Comment]:
+    """Every HTML comment of a rendered page, in order."""
+    return _CommentFinder(html).found
+
+
+def shown_blocks(found: list[Comment]) -> list[RenderedBlock]:
+    """The derivation blocks whose placeholders survived onto the page, in order."""
+    numbers = [c.placeholder[1] for c in found if c.placeholder and c.placeholder[0] == "open"]
+    return [_formatted[n] for n in numbers if n < len(_formatted)]

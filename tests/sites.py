@@ -28,6 +28,36 @@ extra:
     timeout: {timeout}
 """
 
+#: A site with the constructs authors put blocks into: lists, admonitions, details, tabs,
+#: footnotes, definition lists, HTML blocks with Markdown inside, and Jinja macros.
+RICH_CONFIG = """\
+site_name: Test site
+theme:
+  name: material
+markdown_extensions:
+  - admonition
+  - attr_list
+  - def_list
+  - footnotes
+  - md_in_html
+  - pymdownx.details
+  - pymdownx.superfences
+  - pymdownx.tabbed:
+      alternate_style: true
+  - pymdownx.arithmatex:
+      generic: true
+plugins:
+  - search
+  - macros:
+      render_by_default: false
+      on_error_fail: true
+hooks:
+  - {hook}
+extra:
+  derivations:
+    timeout: {timeout}
+"""
+
 PASSING = """\
 # Sine
 
@@ -54,11 +84,13 @@ check(sine, sine_vjp, x=(2, 3))
 MISMATCH_TEXT = PASSING.replace("return g * np.cos(x)", "return g * np.cos(x) * (1 + 1e-6)")
 
 
-def make_site(root: Path, pages: dict[str, str], *, timeout: float = 10) -> Path:
+def make_site(
+    root: Path, pages: dict[str, str], *, timeout: float = 10, config: str = CONFIG
+) -> Path:
     """Write a site with these pages (name -> Markdown) and return its folder."""
     (root / "docs").mkdir(parents=True, exist_ok=True)
     hook = ROOT / "hooks" / "verification.py"
-    (root / "mkdocs.yml").write_text(CONFIG.format(hook=hook, timeout=timeout))
+    (root / "mkdocs.yml").write_text(config.format(hook=hook, timeout=timeout))
     for name, text in pages.items():
         path = root / "docs" / name
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -143,8 +143,8 @@ def _note(block, outcome, verification: PageVerification) -> str:
         for note in report.get("notes", []):
             what += f' <span class="derivation-note__caveat">Note: {escape(note)}.</span>'
         items.append(f"<li><code>{escape(report['function'])}</code>: {what}</li>")
-    checks = sum(1 for r in outcome.reports if not r.get("expected"))
-    demos = len(outcome.reports) - checks
+    demos = sum(1 for r in outcome.reports if r.get("expected") and not r["passed"])
+    checks = len(outcome.reports) - demos
     timing = "cached" if outcome.cached else f"{outcome.seconds:.2f} s"
     verifies = ", ".join(f"<code>{escape(n)}</code>" for n in block.verifies)
     what = f" verifying {verifies}" if verifies else ""

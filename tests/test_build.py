@@ -63,7 +63,7 @@ def test_failure_does_not_depend_on_strict_and_quiet_does_not_hide_it(tmp_path):
 
 
 def test_all_failures_of_a_build_are_listed(tmp_path):
-    exception = PASSING.replace("check(sine", "1 / 0\ncheck(sine")
+    exception = PASSING.replace("check(sine", "1 / 0\ncheck(sine").replace("sin-dx", "sin-other")
     site = make_site(
         tmp_path,
         {
@@ -107,15 +107,17 @@ def test_each_kind_of_failure_fails_the_build_with_its_location(tmp_path, body, 
     assert error_lines(result)[0].startswith(expected), result.stderr
 
 
-def test_unknown_result_name_fails_the_build(tmp_path):
+def test_unknown_result_name_fails_the_build_with_a_suggestion(tmp_path):
     site = make_site(
-        tmp_path, {"index.md": PASSING.replace('verifies="sin-dx"', 'verifies="sin-dx cos-dx"')}
+        tmp_path, {"index.md": PASSING.replace('verifies="sin-dx"', 'verifies="sin-dz"')}
     )
     result = build(site)
     assert result.returncode == 1
     assert error_lines(result) == [
-        "docs/index.md:8: block verifies 'cos-dx', but no equation on this page is marked "
-        "<!-- result: cos-dx -->"
+        "docs/index.md:3: result 'sin-dx' is not verified: no derivation block says "
+        'verifies="sin-dx"',
+        "docs/index.md:8: block verifies 'sin-dz', but no equation on this page is marked "
+        "<!-- result: sin-dz --> (did you mean 'sin-dx'?)",
     ]
 
 

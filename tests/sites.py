@@ -127,8 +127,9 @@ def free_port() -> int:
 class Server:
     """`mkdocs serve` on a free local port, stopped when the block ends."""
 
-    def __init__(self, site: Path) -> None:
+    def __init__(self, site: Path, *options: str) -> None:
         self.site = site
+        self.options = options
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.log = site / "serve.log"
@@ -143,6 +144,7 @@ class Server:
                 "serve",
                 "-a",
                 f"127.0.0.1:{self.port}",
+                *self.options,
             ],
             cwd=self.site,
             env=environment(),

@@ -25,8 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parent.parent
 for _path in (ROOT, ROOT / "tests"):
     if str(_path) not in sys.path:
@@ -35,7 +33,7 @@ for _path in (ROOT, ROOT / "tests"):
 from catalogue import CORRECT, WRONG, Case  # noqa: E402
 
 from derivations import CheckFailure, check  # noqa: E402
-from derivations._inputs import choose_wrt, draw_inputs  # noqa: E402
+from derivations._inputs import choose_wrt, draw_inputs, streams  # noqa: E402
 
 PASS, MISMATCH, ERROR = "pass", "mismatch", "error"
 
@@ -58,11 +56,11 @@ class Problem:
 def materialise(case: Case, seed: int) -> Problem:
     """The inputs ``check(case.f, case.vjp, seed=seed, **case.inputs(seed))`` will use.
 
-    ``check`` seeds ``numpy.random.default_rng(seed)`` and draws every shape from it, in
-    keyword order, before anything else; the same call here gives the same arrays.
+    ``check`` draws every shape, in keyword order, from the input stream of its seed
+    (``streams(seed)[0]``) before anything else; the same call here gives the same arrays.
     """
     kwargs = case.inputs(seed)
-    values = draw_inputs(kwargs, np.random.default_rng(seed))
+    values = draw_inputs(kwargs, streams(seed)[0])
     return Problem(case, seed, kwargs, values, choose_wrt(values, None))
 
 

@@ -152,8 +152,10 @@ def test_hook_never_writes_into_docs_dir(tmp_path):
 @pytest.mark.parametrize(
     ("setting", "message"),
     [
-        ("timeout: soon", "extra.derivations.timeout must be a positive number of seconds"),
-        ("timeout: -1", "extra.derivations.timeout must be a positive number of seconds"),
+        ("timeout: soon", "extra.derivations.timeout must be a finite positive number"),
+        ("timeout: -1", "extra.derivations.timeout must be a finite positive number"),
+        ("timeout: .inf", "extra.derivations.timeout must be a finite positive number"),
+        ("memory: 0", "extra.derivations.memory must be a finite positive number"),
         ("checks: maybe", "extra.derivations.checks must be true or false"),
         ("timout: 5", "extra.derivations has unknown keys ['timout']"),
     ],

@@ -93,10 +93,12 @@ def free_port() -> int:
 
 
 class Server:
-    """`mkdocs serve` on a free local port, stopped when the block ends."""
+    """`mkdocs serve` (with ``--dirty`` if asked) on a free local port, stopped when the block
+    ends."""
 
-    def __init__(self, site: Path) -> None:
+    def __init__(self, site: Path, *, dirty: bool = False) -> None:
         self.site = site
+        self.dirty = dirty
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.log = site / "serve.log"
@@ -111,6 +113,7 @@ class Server:
                 "serve",
                 "-a",
                 f"127.0.0.1:{self.port}",
+                *(["--dirty"] if self.dirty else []),
             ],
             cwd=self.site,
             env=environment(),

@@ -405,6 +405,7 @@ def survey(browser, published, built_site) -> dict[str, PageSurvey]:
 def test_every_page_typesets_its_math_offline_without_errors(survey):
     assert len(survey) >= 13
     for path, page in survey.items():
+        assert page.status == (404 if path == "no/such/page/" else 200), path
         assert page.math["untypeset"] == 0, path
         assert page.math["errors"] == 0, path
         assert not page.math["rawDelimiters"], path

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from html import escape
 from pathlib import Path
 
+from mkdocs.utils import get_relative_url
+
 from derivations import KIND_NAMES
 from derivations.pages import PageVerification
 
@@ -20,6 +22,18 @@ def report_anchor(path: str, name: str) -> str:
     """The id of a result's row in the report: from the page's whole path, so it is unique."""
     stem = re.sub(r"[^a-z0-9]+", "-", Path(path).with_suffix("").as_posix().lower()).strip("-")
     return f"{stem}--{name}"
+
+
+def _link_from_report(src_uri: str) -> str:
+    """A link from the report page to a page or file of the site, given by its source path.
+
+    Raw HTML is not rewritten by MkDocs, so the report writes the served URL itself, as seen
+    from its own URL (directory URLs, like ``REPORT_URL``).
+    """
+    if src_uri.endswith(".md"):
+        stem = src_uri[: -len(".md")]
+        src_uri = stem[: -len("index")] if Path(stem).name == "index" else stem + "/"
+    return get_relative_url(src_uri, REPORT_URL)
 
 
 def summarise(pages: Mapping[str, PageVerification], *, enabled: bool) -> dict:
@@ -47,6 +61,8 @@ def report_markdown(
     lines = [
         "---",
         "title: Verification report",
+        "search:",
+        "  exclude: true",  # its table text would crowd the search results of every term
         "---",
         "",
         "# Verification report",
@@ -54,8 +70,8 @@ def report_markdown(
         _headline(summary),
         "",
         f"Built {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC{_commit(root)}. "
-        'The same data, one record per check, is in <a href="verification.json">'
-        "verification.json</a>.",
+        "The same data, one record per check, is in "
+        f'<a href="{_link_from_report("verification.json")}">verification.json</a>.',
         "",
         "A result is verified when the derivation block that names it ran all its checks "
         "without a failure. The error is each check's normalised error; it must not exceed "
@@ -94,7 +110,8 @@ def _headline(summary: dict) -> str:
 def _row(src_uri: str, page: PageVerification, marker) -> str:
     anchor = report_anchor(page.path, marker.name)
     index = page.verified.get(marker.name)
-    link = f'<a href="{escape(src_uri)}#result-{escape(marker.name)}">{marker.line}</a>'
+    href = f"{_link_from_report(src_uri)}#result-{marker.name}"
+    link = f'<a href="{escape(href)}">{marker.line}</a>'
     name = f'<td id="{anchor}"><code>{escape(marker.name)}</code></td>'
     if index is None:
         return (

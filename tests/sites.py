@@ -125,11 +125,12 @@ def free_port() -> int:
 
 
 class Server:
-    """`mkdocs serve` on a free local port, stopped when the block ends."""
+    """`mkdocs serve` (with ``--dirty`` if asked) on a free local port, stopped when the block
+    ends."""
 
-    def __init__(self, site: Path, *options: str) -> None:
+    def __init__(self, site: Path, *, dirty: bool = False) -> None:
         self.site = site
-        self.options = options
+        self.dirty = dirty
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.log = site / "serve.log"
@@ -144,7 +145,7 @@ class Server:
                 "serve",
                 "-a",
                 f"127.0.0.1:{self.port}",
-                *self.options,
+                *(["--dirty"] if self.dirty else []),
             ],
             cwd=self.site,
             env=environment(),

@@ -38,7 +38,7 @@ def test_under_dirty_serve_a_page_whose_verdict_changed_is_rendered_again(tmp_pa
     helper.write_text("import numpy as np\n\ndef sine_vjp(g, x):\n    return g * np.cos(x)\n")
     config = site / "mkdocs.yml"
     config.write_text(config.read_text() + "watch:\n  - helper.py\n")
-    with Server(site, "--dirty") as server:
+    with Server(site, dirty=True) as server:
         server.wait_for(lambda h: "result-mark--verified" in h)
         helper.write_text("import numpy as np\n\ndef sine_vjp(g, x):\n    return -g * np.cos(x)\n")
         html = server.wait_for(lambda h: "derivation-failure" in h)

@@ -1,16 +1,14 @@
 """Where one rebuild under ``mkdocs serve`` spends its time: cProfile of an in-process build.
 
-The edited page's block changed and everything else is cached, so the build does the work of
-one save (``dirty``: only the edited page is re-rendered, as ``mkdocs serve --dirty`` does).
-cProfile slows Python code, not the derivation process the hook waits for: shares are
-indicative.
+One page's last block changed, everything else is cached: the work of one save (``dirty``:
+only that page is re-rendered, as under ``mkdocs serve --dirty``). cProfile slows Python code,
+not the derivation process the hook waits for, so the shares are indicative.
 """
 
 from __future__ import annotations
 
 import json
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
@@ -36,7 +34,7 @@ _SCRIPT = """
 import cProfile, json, pstats, shutil, sys, tempfile
 from pathlib import Path
 from mkdocs.__main__ import cli
-rows, dirty = json.loads(sys.argv[1]), sys.argv[2] == "dirty"
+rows, dirty = json.loads(sys.argv[1]), sys.argv[2] == "True"
 page, edited = Path(sys.argv[3]), Path(sys.argv[4]).read_text()
 out = tempfile.mkdtemp(prefix="bench-profile-")
 if dirty:  # a first build fills the folder, as the first build of serve does
@@ -60,23 +58,14 @@ shutil.rmtree(out, ignore_errors=True)
 
 def profile(repo: Path, page: str, python: str, dirty: bool) -> dict[str, float]:
     """Cumulative seconds of one rebuild by row of ROWS; the page is restored afterwards."""
-    path = repo / page
-    original = path.read_text()
-    with tempfile.TemporaryDirectory(prefix="bench-profile-") as scratch:
-        edited = Path(scratch) / "edited.md"
-        edited.write_text(tagged(original, f"profile {time.time_ns()}", last_only=True))
-        mode = "dirty" if dirty else "full"
-        try:
-            done = subprocess.run(
-                [python, "-c", _SCRIPT, json.dumps(ROWS), mode, page, str(edited)],
-                cwd=repo,
-                env=environment(),
-                capture_output=True,
-                text=True,
-                timeout=600,
-            )
-        finally:
-            path.write_text(original)
+    original = (repo / page).read_text()
+    edited = repo.parent / "edited.md"
+    edited.write_text(tagged(original, f"profile {time.time_ns()}", last_only=True))
+    command = [python, "-c", _SCRIPT, json.dumps(ROWS), str(dirty), page, str(edited)]
+    try:
+        done = subprocess.run(command, cwd=repo, env=environment(), capture_output=True, text=True)
+    finally:
+        (repo / page).write_text(original)
     if done.returncode != 0:
         raise RuntimeError(done.stderr[-3000:])
     return json.loads(done.stdout.strip().splitlines()[-1])

@@ -1,10 +1,8 @@
 """The authoring loop under ``mkdocs serve``: from saving an edited block to the served page.
 
-Each variant serves its own copy of the repository (warm cache) on a free loopback port, all
-at once, and the saves go round the variants, so a change of load hits every variant alike.
-A save adds a new comment line to the last derivation block of PAGE: its blocks miss the
-cache and run again, the other pages' checks come from the cache. The page is polled every
-10 ms until the line is in the served HTML. The first round is a warm-up, not kept.
+Every variant serves its own copy (warm cache), all at once, and the saves go round them, so a
+change of load hits all alike. A save adds a comment line to the last block of PAGE, which then
+runs again; the page is polled every 10 ms until it shows the line.
 """
 
 from __future__ import annotations

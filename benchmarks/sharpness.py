@@ -71,30 +71,28 @@ Checker = Callable[[Problem], None]
 
 @dataclass(frozen=True)
 class CheckerSpec:
-    """A checker as the benchmark runs it: ``make`` returns it and its mismatch exceptions."""
+    """A checker as the benchmark runs it, and the exceptions by which it rejects a gradient."""
 
     name: str
     label: str  # how the report names it
-    make: Callable[[], tuple[Checker, tuple[type[BaseException], ...]]]
+    run: Checker
+    mismatch: tuple[type[BaseException], ...]
     reset: Callable[[], None] | None = None  # run after each case, untimed (a peer's caches)
 
 
-def _derivations() -> tuple[Checker, tuple[type[BaseException], ...]]:
-    def run(problem: Problem) -> None:
-        check(problem.case.f, problem.case.vjp, seed=problem.seed, **problem.kwargs)
-
-    return run, (CheckFailure,)
+def _derivations(problem: Problem) -> None:
+    check(problem.case.f, problem.case.vjp, seed=problem.seed, **problem.kwargs)
 
 
-DERIVATIONS = CheckerSpec("derivations", "`derivations.check`", _derivations)
+DERIVATIONS = CheckerSpec("derivations", "`derivations.check`", _derivations, (CheckFailure,))
 
 
-def run_one(checker: Checker, mismatch: tuple, problem: Problem | None) -> tuple[str, float, str]:
+def run_one(spec: CheckerSpec, problem: Problem | None) -> tuple[str, float, str]:
     """Time one check; return its verdict, its seconds and (unless it passed) its message."""
     start = time.perf_counter()
     try:
-        checker(problem)
-    except mismatch as exc:
+        spec.run(problem)
+    except spec.mismatch as exc:
         return MISMATCH, time.perf_counter() - start, _headline(exc)
     except Exception as exc:  # noqa: BLE001 - any other failure is the verdict "error"
         return ERROR, time.perf_counter() - start, f"{type(exc).__name__}: {_headline(exc)}"
@@ -120,13 +118,12 @@ def measure(
 
     The first call of each case is repeated untimed, as a warm-up.
     """
-    checker, mismatch = spec.make()
     start, found = time.perf_counter(), {}
     for kind, cases, seeds in (("wrong", WRONG, wrong_seeds), ("correct", CORRECT, correct_seeds)):
         found[kind], seeds = [], list(seeds)
         for case in cases:
-            run_one(checker, mismatch, materialise(case, seeds[0]))
-            runs = [run_one(checker, mismatch, materialise(case, seed)) for seed in seeds]
+            run_one(spec, materialise(case, seeds[0]))
+            runs = [run_one(spec, materialise(case, seed)) for seed in seeds]
             verdicts, seconds, messages = zip(*runs, strict=True)
             first = [m for v, m in zip(verdicts, messages, strict=True) if v != PASS][:1]
             row = {"case": case.name, "verdicts": [*verdicts], "seconds": [*seconds]}

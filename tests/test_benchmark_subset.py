@@ -89,10 +89,20 @@ def test_a_checker_that_raises_is_an_error_verdict_not_a_pass():
     def broken(problem):
         raise RuntimeError("cannot handle this case")
 
-    verdict, seconds, message = sharpness.run_one(broken, (AssertionError,), None)
+    spec = sharpness.CheckerSpec("broken", "broken", broken, (AssertionError,))
+    verdict, seconds, message = sharpness.run_one(spec, None)
     assert verdict == ERROR and seconds >= 0 and "cannot handle" in message
-    verdict, _, _ = sharpness.run_one(lambda p: None, (AssertionError,), None)
-    assert verdict == PASS
+    accepting = sharpness.CheckerSpec("accepting", "accepting", lambda p: None, (AssertionError,))
+    assert sharpness.run_one(accepting, None)[0] == PASS
+
+
+def test_a_checker_that_rejects_is_a_mismatch_verdict():
+    def rejecting(problem):
+        raise AssertionError("gradient off by 1e-3")
+
+    spec = sharpness.CheckerSpec("rejecting", "rejecting", rejecting, (AssertionError,))
+    verdict, _, message = sharpness.run_one(spec, None)
+    assert verdict == MISMATCH and message == "gradient off by 1e-3"
 
 
 def _results(measured):

@@ -144,12 +144,8 @@ def authoring(repo: Path, *, edits: int, python: str, progress: Callable[[str], 
                 run = {"variant": variant, **_save(server, copy / PAGE, original, page_url)}
                 if i:
                     runs.append(run)
-                    progress(
-                        f"{variant}, save {i}/{edits}: {run['seconds']:.2f} s, "
-                        + ", ".join(
-                            f"{k} {v}" for k, v in run.items() if k not in ("variant", "seconds")
-                        )
-                    )
+                    shown = {k: round(v, 3) if isinstance(v, float) else v for k, v in run.items()}
+                    progress(f"save {i}/{edits}: {shown}")
     return {"runs": runs, "medians": {v: _medians(v, runs) for v in VARIANTS}}
 
 

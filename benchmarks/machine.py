@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import subprocess
@@ -15,11 +14,6 @@ from typing import Any
 from . import ROOT
 
 LIBRARIES = ("numpy", "mkdocs", "mkdocs-material", "pymdown-extensions", "Markdown", "Pygments")
-_SITE = """import json, platform
-from importlib import metadata
-names = ['numpy', 'mkdocs', 'mkdocs-material', 'pymdown-extensions']
-print(json.dumps({'python': platform.python_version(), **{n: metadata.version(n) for n in names}}))
-"""
 
 
 def load() -> list[float]:
@@ -70,5 +64,10 @@ def describe(site_python: str) -> dict[str, Any]:
             "modified_files": str(len(changed.splitlines())),
         },
         "load_at_start": load(),
-        "site": {"interpreter": site_python, **json.loads(_output(site_python, "-c", _SITE))},
+        "site": {
+            "interpreter": site_python,
+            "python": _output(
+                site_python, "-c", "import platform; print(platform.python_version())"
+            ),
+        },
     }

@@ -78,10 +78,13 @@ SUBJECTS = {
 }
 
 
-def _timed(call: Callable[[], Any], repeats: int) -> tuple[list[float], Any]:
+def _timed(call: Callable[[], Any], repeats: int, collect: bool = True) -> tuple[list, Any]:
+    """Seconds of each call, and the last result; ``collect`` runs the garbage collector first
+    (it leaves the caches cold, which a call of microseconds would feel)."""
     seconds = []
     for _ in range(repeats):
-        gc.collect()
+        if collect:
+            gc.collect()
         start = time.perf_counter()
         result = call()
         seconds.append(time.perf_counter() - start)
@@ -102,7 +105,8 @@ def measure_point(subject: str, checker: str, size: int, repeats: int) -> dict[s
     if checker == "check":
         values = draw(inputs, 0)
         g = np.random.default_rng(1).standard_normal(np.shape(f(**values)))
-        point["forward_backward"] = _timed(lambda: (f(**values), vjp(g, **values)), repeats)[0]
+        forward_backward = lambda: (f(**values), vjp(g, **values))  # noqa: E731
+        point["forward_backward"] = _timed(forward_backward, repeats, collect=False)[0]
     return point
 
 

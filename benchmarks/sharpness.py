@@ -65,17 +65,13 @@ def claimed_gradients(out: Any, wrt: tuple[str, ...]) -> list[Any]:
     return results
 
 
-#: A checker takes a Problem and returns (it accepted the gradient) or raises.
-Checker = Callable[[Problem], None]
-
-
 @dataclass(frozen=True)
 class CheckerSpec:
     """A checker as the benchmark runs it, and the exceptions by which it rejects a gradient."""
 
     name: str
     label: str  # how the report names it
-    run: Checker
+    run: Callable[[Problem], None]  # returns when it accepts the gradient, else raises
     mismatch: tuple[type[BaseException], ...]
     reset: Callable[[], None] | None = None  # run after each case, untimed (a peer's caches)
 

@@ -27,17 +27,6 @@ def _loads(section: dict[str, Any]) -> list[float]:
     return [x for key in ("load_before", "load") for x in section.get(key, [])[:1]]
 
 
-def _load_note(section: dict[str, Any], cores: int) -> str:
-    loads = _loads(section)
-    text = f"Load average (1 min) {' → '.join(f'{x:.1f}' for x in loads)} on {cores} cores"
-    if max(loads, default=0) > 0.75 * cores:
-        text += (
-            ": **the machine was loaded by other work during this section**; wall-clock times "
-            "are inflated and noisy (CPU seconds, where given, much less so)"
-        )
-    return text + f". Measured {section.get('date', '?')}."
-
-
 def _noise(results: dict[str, Any], cores: int) -> list[str]:
     """Signs of other work on the machine: a high load, identical runs far apart."""
     signs = []
@@ -94,7 +83,8 @@ def render(results: dict[str, Any]) -> str:
         m=results.get("machine", {}),
         rows=evaluate(results),
         noise=_noise(results, cores),
-        load_note=lambda section: _load_note(section, cores),
+        cores=cores,
+        loads=_loads,
         checkers=checkers,
         parts=_parts(results.get("build", {})),
         page=summary(page_runs, pages.KEYS) if page_runs else None,

@@ -21,6 +21,7 @@ from derivations import check, check_jacobian
 
 from .sharpness import draw
 
+Array = np.ndarray
 #: elements of the first input -> the shapes of layer norm's x (B, H) and the product's X (n, k)
 SHAPES = {
     10: ((1, 10), (2, 5)),
@@ -32,7 +33,7 @@ SHAPES = {
 }
 
 
-def layer_norm_jacobian(x, gamma, beta, eps):
+def layer_norm_jacobian(x: Array, gamma: Array, beta: Array, eps: float) -> dict[str, Array]:
     """d y[b, h] / d (x[b', p], gamma[p], beta[p]) for x of shape (B, H)."""
     B, H = x.shape
     c = x - x.mean(axis=-1, keepdims=True)
@@ -47,15 +48,17 @@ def layer_norm_jacobian(x, gamma, beta, eps):
     return {"x": jx, "gamma": np.einsum("bh,hp->bhp", xhat, eye), "beta": beta_jacobian}
 
 
-def matmul(X, A):
+def matmul(X: Array, A: Array) -> Array:
+    """Y = X A."""
     return X @ A
 
 
-def matmul_vjp(g, X, A):
+def matmul_vjp(g: Array, X: Array, A: Array) -> dict[str, Array]:
+    """The gradients of <g, X A> for X and for A."""
     return {"X": g @ A.T, "A": X.T @ g}
 
 
-def matmul_jacobian(X, A):
+def matmul_jacobian(X: Array, A: Array) -> dict[str, Array]:
     """d Y[i, j] / d (X[p, q], A[p, q]) for Y = X A."""
     eye_n, eye_m = np.eye(X.shape[0]), np.eye(A.shape[1])
     return {"X": np.einsum("ip,qj->ijpq", eye_n, A), "A": np.einsum("ip,jq->ijpq", X, eye_m)}

@@ -11,129 +11,63 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from .sharpness import ROOT
+from . import ROOT
 
-LIBRARIES = (
-    "numpy",
-    "mkdocs",
-    "mkdocs-material",
-    "pymdown-extensions",
-    "Markdown",
-    "Pygments",
-    "mkdocs-macros-plugin",
-    "torch",
-    "jax",
-    "jaxlib",
-)
-
-
-def _read(path: str) -> str:
-    try:
-        return Path(path).read_text()
-    except OSError:
-        return ""
-
-
-def cpu_model() -> str:
-    for line in _read("/proc/cpuinfo").splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
-
-
-def memory_gib() -> float | None:
-    for line in _read("/proc/meminfo").splitlines():
-        if line.startswith("MemTotal:"):
-            return int(line.split()[1]) / 2**20
-    return None
+LIBRARIES = ("numpy", "mkdocs", "mkdocs-material", "pymdown-extensions", "Markdown", "Pygments")
 
 
 def load() -> list[float]:
+    """The load averages over 1, 5 and 15 minutes."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def stamp(data: dict[str, Any]) -> dict[str, Any]:
+    """A section's results, with the time it ended and the load then."""
+    return {"date": time.strftime("%Y-%m-%d %H:%M %Z"), "load": load(), **data}
+
+
+def _output(*command: str) -> str:
     try:
-        return [round(x, 2) for x in os.getloadavg()]
-    except OSError:
-        return []
+        return subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
 
 
-def versions() -> dict[str, str]:
-    found = {}
-    for name in LIBRARIES:
+def describe(site_python: str) -> dict[str, Any]:
+    """The machine, this interpreter, MkDocs' interpreter and the state of the repository."""
+    import numpy as np
+
+    info = Path("/proc/cpuinfo").read_text().splitlines()
+    memory = Path("/proc/meminfo").read_text().split("MemTotal:")[1].split()[0]
+    versions = {}
+    for name in (*LIBRARIES, "torch", "jax", "jaxlib"):
         try:
-            found[name] = metadata.version(name)
+            versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             pass
-    return found
-
-
-def blas() -> str:
-    try:
-        import numpy as np
-
-        info = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
-        return f"{info.get('name', '?')} {info.get('version', '')}".strip()
-    except Exception:  # noqa: BLE001 - only informative
-        return "unknown"
-
-
-def git_state() -> dict[str, str]:
-    def git(*args: str) -> str:
-        try:
-            return subprocess.run(
-                ["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=True
-            ).stdout.strip()
-        except (OSError, subprocess.CalledProcessError):
-            return ""
-
-    changed = git("status", "--porcelain", "--untracked-files=no")
+    blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+    changed = _output("git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no")
+    blas_env = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
     return {
-        "commit": git("rev-parse", "--short", "HEAD"),
-        "modified_files": str(len(changed.splitlines())),
-    }
-
-
-def site_interpreter(python: str) -> dict[str, str]:
-    """Python and library versions of the interpreter MkDocs runs under."""
-    code = (
-        "import json, platform\n"
-        "from importlib import metadata\n"
-        "names = ['numpy', 'mkdocs', 'mkdocs-material', 'pymdown-extensions']\n"
-        "print(json.dumps({'python': platform.python_version(),\n"
-        "    **{n: metadata.version(n) for n in names}}))\n"
-    )
-    try:
-        out = subprocess.run([python, "-c", code], capture_output=True, text=True, check=True)
-        import json
-
-        return {"interpreter": python, **json.loads(out.stdout)}
-    except (OSError, subprocess.CalledProcessError, ValueError):
-        return {"interpreter": python}
-
-
-def describe(site_python: str | None = None) -> dict[str, Any]:
-    info: dict[str, Any] = {
         "date": time.strftime("%Y-%m-%d %H:%M %Z"),
-        "cpu": cpu_model(),
+        "cpu": next((x.split(":", 1)[1].strip() for x in info if x.startswith("model name")), "?"),
         "cores": os.cpu_count(),
-        "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "memory_gib": memory_gib(),
+        "memory_gib": int(memory) / 2**20,
         "kernel": platform.release(),
         "python": platform.python_version(),
         "interpreter": sys.executable,
-        "versions": versions(),
-        "blas": blas(),
-        "openblas_env": {
-            k: os.environ[k]
-            for k in (
-                "OPENBLAS_CORETYPE",
-                "OPENBLAS_L2_SIZE",
-                "OPENBLAS_NUM_THREADS",
-                "OMP_NUM_THREADS",
-            )
-            if k in os.environ
+        "versions": versions,
+        "blas": f"{blas.get('name', '?')} {blas.get('version', '')}".strip(),
+        "openblas_env": {k: os.environ[k] for k in blas_env if k in os.environ},
+        "git": {
+            "commit": _output("git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"),
+            "modified_files": str(len(changed.splitlines())),
         },
-        "git": git_state(),
         "load_at_start": load(),
+        "site": {
+            "interpreter": site_python,
+            "python": _output(
+                site_python, "-c", "import platform; print(platform.python_version())"
+            ),
+        },
     }
-    if site_python:
-        info["site"] = site_interpreter(site_python)
-    return info

@@ -1,10 +1,9 @@
 """How the cost of ``check`` and ``check_jacobian`` grows with the size of the input.
 
-Two functions, layer norm (x of shape (B, H), gamma and beta of shape (H,)) and a matrix
-product (X of shape (n, k) times A of shape (k, n)), at inputs of 10 to 10^6 elements.
-``check`` evaluates the forward a fixed number of times, whatever the size; ``check_jacobian``
-once per input element, and it holds two Jacobians of output-size x input-size entries, so it
-is run only up to ``jacobian_limit`` elements (10^4 by default: 800 MB per Jacobian).
+Layer norm (x of shape (B, H), gamma and beta of shape (H,)) and a matrix product (X of shape
+(n, k) times A of shape (k, n)), at 10 to 10^6 elements of x or X. ``check`` is set against
+one forward plus one backward evaluation at the same inputs. ``check_jacobian`` holds two
+Jacobians of output-size x input-size entries, so it runs only up to ``jacobian_limit``.
 """
 
 from __future__ import annotations
@@ -13,161 +12,119 @@ import gc
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from catalogue import layer_norm, layer_norm_vjp  # noqa: E402, I001
+from catalogue import layer_norm, layer_norm_vjp
 
-from derivations import check, check_jacobian  # noqa: E402
+from derivations import check, check_jacobian
 
-from .sharpness import ROOT  # noqa: F401  (puts the project and tests/ on sys.path)
+from .sharpness import draw
 
-SIZES = (10, 100, 1_000, 10_000, 100_000, 1_000_000)
-#: x of layer norm, (B, H), by number of elements.
-LAYER_NORM_SHAPES = {
-    10: (1, 10),
-    100: (10, 10),
-    1_000: (10, 100),
-    10_000: (100, 100),
-    100_000: (100, 1_000),
-    1_000_000: (1_000, 1_000),
-}
-#: X of the matrix product, (n, k); A has the transposed shape (k, n).
-MATMUL_SHAPES = {
-    10: (2, 5),
-    100: (10, 10),
-    1_000: (25, 40),
-    10_000: (100, 100),
-    100_000: (250, 400),
-    1_000_000: (1_000, 1_000),
+Array = np.ndarray
+#: elements of the first input -> the shapes of layer norm's x (B, H) and the product's X (n, k)
+SHAPES = {
+    10: ((1, 10), (2, 5)),
+    100: ((10, 10), (10, 10)),
+    1_000: ((10, 100), (25, 40)),
+    10_000: ((100, 100), (100, 100)),
+    100_000: ((100, 1_000), (250, 400)),
+    1_000_000: ((1_000, 1_000), (1_000, 1_000)),
 }
 
 
-def layer_norm_jacobian(x, gamma, beta, eps):
+def layer_norm_jacobian(x: Array, gamma: Array, beta: Array, eps: float) -> dict[str, Array]:
     """d y[b, h] / d (x[b', p], gamma[p], beta[p]) for x of shape (B, H)."""
     B, H = x.shape
     c = x - x.mean(axis=-1, keepdims=True)
     sigma = np.sqrt((c**2).mean(axis=-1, keepdims=True) + eps)
-    xhat = c / sigma
-    eye = np.eye(H)
+    xhat, eye = c / sigma, np.eye(H)
     block = (eye[None] - 1.0 / H - xhat[:, :, None] * xhat[:, None, :] / H) * (
         gamma[None, :, None] / sigma[:, :, None]
     )
     jx = np.zeros((B, H, B, H))
-    rows = np.arange(B)
-    jx[rows, :, rows, :] = block
-    return {
-        "x": jx,
-        "gamma": np.einsum("bh,hp->bhp", xhat, eye),
-        "beta": np.broadcast_to(eye, (B, H, H)).copy(),
-    }
+    jx[np.arange(B), :, np.arange(B), :] = block
+    beta_jacobian = np.broadcast_to(eye, (B, H, H)).copy()
+    return {"x": jx, "gamma": np.einsum("bh,hp->bhp", xhat, eye), "beta": beta_jacobian}
 
 
-def matmul(X, A):
+def matmul(X: Array, A: Array) -> Array:
+    """Y = X A."""
     return X @ A
 
 
-def matmul_vjp(g, X, A):
+def matmul_vjp(g: Array, X: Array, A: Array) -> dict[str, Array]:
+    """The gradients of <g, X A> for X and for A."""
     return {"X": g @ A.T, "A": X.T @ g}
 
 
-def matmul_jacobian(X, A):
+def matmul_jacobian(X: Array, A: Array) -> dict[str, Array]:
     """d Y[i, j] / d (X[p, q], A[p, q]) for Y = X A."""
-    n, m = X.shape[0], A.shape[1]
-    return {
-        "X": np.einsum("ip,qj->ijpq", np.eye(n), A),
-        "A": np.einsum("ip,jq->ijpq", X, np.eye(m)),
-    }
-
-
-@dataclass(frozen=True)
-class Subject:
-    name: str
-    f: Callable[..., Any]
-    vjp: Callable[..., Any]
-    jacobian: Callable[..., Any]
-    inputs: Callable[[int], dict[str, Any]]  # elements -> keyword inputs of the check
+    eye_n, eye_m = np.eye(X.shape[0]), np.eye(A.shape[1])
+    return {"X": np.einsum("ip,qj->ijpq", eye_n, A), "A": np.einsum("ip,jq->ijpq", X, eye_m)}
 
 
 def _layer_norm_inputs(size: int) -> dict[str, Any]:
-    B, H = LAYER_NORM_SHAPES[size]
+    B, H = SHAPES[size][0]
     return {"x": (B, H), "gamma": (H,), "beta": (H,), "eps": 1e-5}
 
 
 def _matmul_inputs(size: int) -> dict[str, Any]:
-    n, k = MATMUL_SHAPES[size]
+    n, k = SHAPES[size][1]
     return {"X": (n, k), "A": (k, n)}
 
 
-SUBJECTS = (
-    Subject("layer norm", layer_norm, layer_norm_vjp, layer_norm_jacobian, _layer_norm_inputs),
-    Subject("matrix product", matmul, matmul_vjp, matmul_jacobian, _matmul_inputs),
-)
+#: name -> (forward, vjp, jacobian, elements -> the keyword inputs of the check)
+SUBJECTS = {
+    "layer norm": (layer_norm, layer_norm_vjp, layer_norm_jacobian, _layer_norm_inputs),
+    "matrix product": (matmul, matmul_vjp, matmul_jacobian, _matmul_inputs),
+}
 
 
-@dataclass
-class Point:
-    subject: str
-    checker: str  # "check" or "check_jacobian"
-    elements: int  # elements of the first input (x or X)
-    shapes: str
-    method: str
-    evaluations: int
-    seconds: list[float]
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.seconds)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def _shapes(inputs: dict[str, Any]) -> str:
-    return ", ".join(f"{k} {v}" for k, v in inputs.items() if isinstance(v, tuple))
-
-
-def measure_point(subject: Subject, checker: str, size: int, repeats: int) -> Point:
-    inputs = subject.inputs(size)
-    fn = check if checker == "check" else check_jacobian
-    claim = subject.vjp if checker == "check" else subject.jacobian
-    seconds, report = [], None
+def _timed(call: Callable[[], Any], repeats: int, collect: bool = True) -> tuple[list, Any]:
+    """Seconds of each call, and the last result; ``collect`` runs the garbage collector first
+    (it leaves the caches cold, which a call of microseconds would feel)."""
+    seconds = []
     for _ in range(repeats):
-        gc.collect()
+        if collect:
+            gc.collect()
         start = time.perf_counter()
-        report = fn(subject.f, claim, seed=0, **inputs)
+        result = call()
         seconds.append(time.perf_counter() - start)
-        assert report.passed
-    return Point(
-        subject.name, checker, size, _shapes(inputs), report.method, report.evaluations, seconds
-    )
+    return seconds, result
 
 
-def run(
-    *,
-    sizes=SIZES,
-    jacobian_limit: int = 10_000,
-    repeats: int = 5,
-    progress: Callable[[str], None] | None = None,
-) -> list[Point]:
+def measure_point(subject: str, checker: str, size: int, repeats: int) -> dict[str, Any]:
+    """One checker on one subject at one size: seconds and evaluations, and for ``check`` the
+    seconds of one forward plus one backward evaluation at its inputs."""
+    f, vjp, jacobian, inputs_of = SUBJECTS[subject]
+    inputs = inputs_of(size)
+    fn, claim = (check, vjp) if checker == "check" else (check_jacobian, jacobian)
+    seconds, report = _timed(lambda: fn(f, claim, seed=0, **inputs), repeats)
+    assert report.passed
+    shapes = ", ".join(f"{k} {v}" for k, v in inputs.items() if isinstance(v, tuple))
+    point = {"subject": subject, "checker": checker, "elements": size, "shapes": shapes}
+    point.update(method=report.method, evaluations=report.evaluations, seconds=seconds)
+    if checker == "check":
+        values = draw(inputs, 0)
+        g = np.random.default_rng(1).standard_normal(np.shape(f(**values)))
+        forward_backward = lambda: (f(**values), vjp(g, **values))  # noqa: E731
+        point["forward_backward"] = _timed(forward_backward, repeats, collect=False)[0]
+    return point
+
+
+def run(*, jacobian_limit: int, repeats: int, progress: Callable[[str], None]) -> dict[str, Any]:
+    """Each subject under ``check`` at every size, then under ``check_jacobian`` to the limit."""
     points = []
     for subject in SUBJECTS:
-        for size in sizes:
-            # fewer repeats where one run takes seconds
-            n = repeats if size < 1_000_000 else max(3, repeats // 2)
-            points.append(measure_point(subject, "check", size, n))
-            if progress:
-                p = points[-1]
-                progress(f"check {subject.name} {size}: {p.median:.3f} s, {p.evaluations} evals")
-        for size in sizes:
-            if size > jacobian_limit:
-                continue
-            n = repeats if size < 10_000 else 3
-            points.append(measure_point(subject, "check_jacobian", size, n))
-            if progress:
-                p = points[-1]
-                progress(
-                    f"check_jacobian {subject.name} {size}: {p.median:.3f} s, {p.evaluations} evals"
-                )
-    return points
+        for checker, largest, many in (
+            ("check", 10**6, 10**6),
+            ("check_jacobian", jacobian_limit, 10**4),
+        ):
+            for size in (size for size in SHAPES if size <= largest):
+                # fewer repeats where one run takes seconds
+                n = repeats if size < many else (max(3, repeats // 2) if checker == "check" else 3)
+                points.append(p := measure_point(subject, checker, size, n))
+                median = statistics.median(p["seconds"])
+                progress(f"{checker} {subject} {size}: {median:.3f} s, {p['evaluations']} evals")
+    return {"jacobian_limit": jacobian_limit, "points": points}

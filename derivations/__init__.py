@@ -9,6 +9,7 @@ the checks embedded in Markdown.
 """
 
 from ._checks import check, check_identity, check_jacobian
+from ._inputs import drawn_inputs
 from ._recording import MismatchNotRaised, expect_mismatch, recording
 from ._report import (
     KIND_NAMES,
@@ -29,6 +30,7 @@ __all__ = [
     "check",
     "check_identity",
     "check_jacobian",
+    "drawn_inputs",
     "expect_mismatch",
     "format_shape",
     "recording",

@@ -27,6 +27,15 @@ def streams(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
     )
 
 
+def drawn_inputs(seed: int = 0, **inputs: Any) -> dict[str, Any]:
+    """The values a check with this seed evaluates at: every shape drawn as ``check`` draws it.
+
+    Useful to compute, at the very inputs of a check, what the check itself does not return
+    (intermediates, a condition number), and for other checkers to see the same arrays.
+    """
+    return draw_inputs(inputs, streams(seed)[0])
+
+
 def is_shape(value: Any) -> bool:
     """A tuple of non-negative ints stands for a random float64 array of that shape."""
     return isinstance(value, tuple) and all(

@@ -1,50 +1,56 @@
 """A fast subset of the sharpness benchmark (benchmarks/sharpness.py): no peers, few seeds.
 
 The full benchmark (`bash benchmarks/run`) runs 200 seeds per correct gradient against torch
-and jax; this runs the same code on the whole catalogue with derivations.check alone.
+and jax; this runs the same code on the whole catalogue with derivations.check alone, and
+renders its part of the report.
 """
 
 import numpy as np
 import pytest
 from catalogue import CORRECT, WRONG
 
-from benchmarks import report, sharpness
+from benchmarks import report, sharpness, targets
 from benchmarks.sharpness import ERROR, MISMATCH, PASS
+from derivations import CheckFailure, check
 
 CORRECT_SEEDS = range(5)
 WRONG_SEEDS = range(3)
 
 
 @pytest.fixture(scope="module")
-def summary():
+def measured():
     return sharpness.measure(
         sharpness.DERIVATIONS, correct_seeds=CORRECT_SEEDS, wrong_seeds=WRONG_SEEDS
     )
 
 
+@pytest.fixture(scope="module")
+def summary(measured):
+    return sharpness.summarise(measured)
+
+
 def test_every_wrong_gradient_is_caught_by_its_comparison(summary):
-    assert len(summary.wrong) == len(WRONG)
-    missed = summary.wrong_missed
-    assert not missed, f"missed: {missed}"
-    assert summary.wrong_caught == len(WRONG)
-    for row in summary.wrong:
+    assert len(summary["wrong"]) == len(WRONG)
+    assert not summary["wrong_missed"], f"missed: {summary['wrong_missed']}"
+    assert summary["wrong_caught"] == len(WRONG)
+    for row in summary["wrong"]:
         # caught as a GradientMismatch, never by the engine raising something else
-        assert set(row.verdicts) == {MISMATCH}, (row.case, row.verdicts, row.messages)
+        assert set(row["verdicts"]) == {MISMATCH}, (row["case"], row["verdicts"], row["messages"])
 
 
 def test_no_false_alarm_on_correct_gradients(summary):
-    assert len(summary.correct) == len(CORRECT)
-    assert summary.correct_runs == len(CORRECT) * len(CORRECT_SEEDS)
-    assert summary.false_alarms == 0, summary.false_alarm_cases
-    for row in summary.correct:
-        assert row.verdicts == [PASS] * len(CORRECT_SEEDS)
+    assert len(summary["correct"]) == len(CORRECT)
+    assert summary["correct_runs"] == len(CORRECT) * len(CORRECT_SEEDS)
+    assert summary["false_alarms"] == 0
+    for row in summary["correct"]:
+        assert row["verdicts"] == [PASS] * len(CORRECT_SEEDS), row["case"]
 
 
 def test_every_check_is_timed(summary):
-    times = [t for row in summary.correct + summary.wrong for t in row.seconds]
+    times = [t for row in summary["correct"] + summary["wrong"] for t in row["seconds"]]
     assert len(times) == len(CORRECT) * len(CORRECT_SEEDS) + len(WRONG) * len(WRONG_SEEDS)
     assert all(0 < t < 5 for t in times)
-    assert 0 < summary.median_seconds() < 0.5
+    assert 0 < summary["median"] < 0.5
 
 
 @pytest.mark.parametrize("case", CORRECT + WRONG, ids=lambda c: c.name)
@@ -59,8 +65,8 @@ def test_peers_get_exactly_the_inputs_check_draws(case):
 
     problem = sharpness.materialise(case, seed=7)
     try:
-        sharpness.check(recording_f, case.vjp, seed=7, **problem.kwargs)
-    except sharpness.CheckFailure:
+        check(recording_f, case.vjp, seed=7, **problem.kwargs)
+    except CheckFailure:
         pass
     assert set(seen[0]) == set(problem.values)
     for name, value in problem.values.items():
@@ -83,22 +89,50 @@ def test_a_checker_that_raises_is_an_error_verdict_not_a_pass():
     def broken(problem):
         raise RuntimeError("cannot handle this case")
 
-    verdict, seconds, message = sharpness.run_one(broken, (AssertionError,), None)
+    spec = sharpness.CheckerSpec("broken", "broken", broken, (AssertionError,))
+    verdict, seconds, message = sharpness.run_one(spec, None)
     assert verdict == ERROR and seconds >= 0 and "cannot handle" in message
-    verdict, _, _ = sharpness.run_one(lambda p: None, (AssertionError,), None)
-    assert verdict == PASS
+    accepting = sharpness.CheckerSpec("accepting", "accepting", lambda p: None, (AssertionError,))
+    assert sharpness.run_one(accepting, None)[0] == PASS
 
 
-def test_report_renders_the_subset(summary):
-    results = {
+def test_a_checker_that_rejects_is_a_mismatch_verdict():
+    def rejecting(problem):
+        raise AssertionError("gradient off by 1e-3")
+
+    spec = sharpness.CheckerSpec("rejecting", "rejecting", rejecting, (AssertionError,))
+    verdict, _, message = sharpness.run_one(spec, None)
+    assert verdict == MISMATCH and message == "gradient off by 1e-3"
+
+
+def _results(measured):
+    sharpness_data = {"correct_seeds": len(CORRECT_SEEDS), "wrong_seeds": len(WRONG_SEEDS)}
+    return {
         "machine": {"cpu": "test", "cores": 2, "versions": {}},
-        "sharpness": {
-            "correct_seeds": len(CORRECT_SEEDS),
-            "wrong_seeds": len(WRONG_SEEDS),
-            "checkers": [summary.to_dict()],
-        },
+        "sharpness": {**sharpness_data, "checkers": [measured], "load": [0.5], "date": "today"},
     }
-    text = report.render(results)
+
+
+def test_report_renders_the_subset_with_its_targets_met(measured):
+    text = report.render(_results(measured))
     assert "## 1. Sharpness and cost against peers" in text
-    assert f"every wrong gradient caught: {len(WRONG)} of {len(WRONG)} (met)" in text
-    assert "no false alarm: 0 in" in text
+    row = f"| `check` catches every wrong gradient | {len(WRONG)} | = {len(WRONG)} | met |"
+    assert row in text
+    runs = len(CORRECT) * len(CORRECT_SEEDS)
+    assert f"| `check`: false alarms on correct gradients | 0 (in {runs} runs," in text
+    assert "**missed**" not in text
+    assert "The time against gradcheck was not measured (run without peers)." in text
+
+
+def test_report_marks_a_target_missed_when_a_wrong_gradient_passes(measured):
+    results = _results(measured)
+    results["sharpness"]["checkers"][0] = {**measured, "wrong": [*measured["wrong"]]}
+    first = measured["wrong"][0]
+    results["sharpness"]["checkers"][0]["wrong"][0] = {**first, "verdicts": [PASS] * 3}
+    rows = targets.evaluate(results)
+    assert rows["caught"]["met"] is False
+    assert rows["caught"]["measured"] == str(len(WRONG) - 1)
+    text = report.render(results)
+    assert f"| `check` catches every wrong gradient | {len(WRONG) - 1} | = {len(WRONG)} " in text
+    assert "| **missed** |" in text
+    assert f"| {first['case']} | ✗ 0/3 |" in text

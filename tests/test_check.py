@@ -371,3 +371,15 @@ def test_verifies_names_the_results_a_check_proves():
 def test_seed_must_be_a_non_negative_integer():
     with pytest.raises(TypeError, match="seed must be a non-negative integer"):
         check(lambda x: 2 * x, lambda g, x: 2 * g, seed=-1, x=(3,))
+
+
+def test_drawn_inputs_are_the_arrays_a_check_with_that_seed_evaluates_at():
+    from derivations import drawn_inputs
+
+    seen = []
+    check(
+        lambda x, k: (seen.append(x.copy()), 2 * x)[1], lambda g, x, k: 2 * g, seed=3, x=(4,), k=2
+    )
+    values = drawn_inputs(3, x=(4,), k=2)
+    np.testing.assert_array_equal(values["x"], seen[0])
+    assert values["k"] == 2

@@ -77,7 +77,8 @@ def _first_occurrence(node: Node, letter: str) -> int:
     return node.start
 
 
-def _is_constant(node: Node) -> bool:
+def is_constant(node: Node) -> bool:
+    """True for numbers and arithmetic on numbers only (``0``, ``2 \\cdot 3``)."""
     arithmetic = Number | Add | Negate | Product | Quotient | Power
     return all(isinstance(n, arithmetic) for n in walk(node))
 
@@ -108,7 +109,7 @@ class _Checker:
         return self.problems
 
     def side(self, expr: Expr, offset: int) -> None:
-        if _is_constant(expr):
+        if is_constant(expr):
             return
         expected = self.relation.free
         found = free_indices(expr)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ._tree import Call, Derivative, Expr, Letter, Side, Symbol, children, walk
+from ._tree import Call, Derivative, Expr, Letter, Relation, Side, Symbol, children, walk
 
 _ACCENTS = {"hat": "hat", "widehat": "hat", "bar": "bar", "tilde": "tilde", "widetilde": "tilde"}
-_ACCENTS["check"] = "check"
+_ACCENTS |= {"check": "check"}
 
 # Functions the notation itself defines; every other function is bound by the block.
 BUILTIN_FUNCTIONS = frozenset(
@@ -34,9 +34,9 @@ def is_range_symbol(name: str, letters: frozenset[str]) -> bool:
     return len(name) == 1 and name.isupper() and name.lower() in letters
 
 
-def relation_letters(side: Side) -> frozenset[str]:
-    """Every index letter written in the relation of ``side``."""
-    sides = side.relation.sides
+def relation_letters(relation: Relation) -> frozenset[str]:
+    """Every index letter written in ``relation``."""
+    sides = relation.sides
     return frozenset(n.letter for s in sides for n in walk(s.expr) if isinstance(n, Letter))
 
 
@@ -53,7 +53,7 @@ def _reads(node: Expr, letters: frozenset[str]):
 
 def needed_symbols(side: Side) -> frozenset[str]:
     """The identifiers that evaluating ``side`` reads from the environment."""
-    return frozenset(_reads(side.expr, relation_letters(side)))
+    return frozenset(_reads(side.expr, relation_letters(side.relation)))
 
 
 def derivatives_in(expr: Expr) -> tuple[Derivative, ...]:

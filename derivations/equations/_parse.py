@@ -19,14 +19,14 @@ from ._build import build
 from ._errors import EquationError
 from ._tree import Equation
 
-_GRAMMAR = Path(__file__).with_name("notation.lark")
+GRAMMAR = Path(__file__).with_name("notation.lark")
 
 
 @functools.cache
 def parser() -> Lark:
     """The LALR parser of the notation, built once per process."""
     return Lark(
-        _GRAMMAR.read_text(encoding="utf-8"),
+        GRAMMAR.read_text(encoding="utf-8"),
         parser="lalr",
         lexer="contextual",
         propagate_positions=True,

@@ -10,7 +10,17 @@ import numpy as np
 
 from ._errors import EquationError
 from ._names import is_range_symbol, relation_letters
-from ._tree import Derivative, Differentiand, Gather, Letter, Relation, Symbol, Variable, walk
+from ._tree import (
+    Delta,
+    Derivative,
+    Differentiand,
+    Gather,
+    Letter,
+    Relation,
+    Symbol,
+    Variable,
+    walk,
+)
 
 DerivativeCallback = Callable[[Differentiand, Variable], Any]
 
@@ -28,19 +38,26 @@ class Environment:
     values: Mapping[str, Any]
     derivative: DerivativeCallback | None = None
 
-    def lookup(self, name: str, indexed: bool, offset: int) -> Any:
-        """The value of ``name``; a component ``x_{ij}`` also finds the tensor under ``X``."""
+    def resolve(self, name: str, indexed: bool) -> str | None:
+        """The key ``name`` is bound under: itself, or for a component (``indexed``, as ``x`` in
+        ``x_{ij}`` or ``\\partial a_{pq}``) the capital ``X``, ``A`` of its tensor; else None."""
         if name in self.values:
-            return self.values[name]
+            return name
         capital = _capital(name)
-        if indexed and capital in self.values:
-            return self.values[capital]
-        also = f" (nor '{capital}')" if indexed and capital != name else ""
-        raise EquationError(f"symbol '{name}' is not bound{also}", offset)
+        return capital if indexed and capital in self.values else None
+
+    def lookup(self, name: str, indexed: bool, offset: int) -> Any:
+        """The value of ``name`` (see ``resolve``); ``offset`` locates the error if unbound."""
+        key = self.resolve(name, indexed)
+        if key is None:
+            capital = _capital(name)
+            also = f" (nor '{capital}')" if indexed and capital != name else ""
+            raise EquationError(f"symbol '{name}' is not bound{also}", offset)
+        return self.values[key]
 
     def has(self, name: str, indexed: bool) -> bool:
         """True when ``lookup`` finds ``name``."""
-        return name in self.values or (indexed and _capital(name) in self.values)
+        return self.resolve(name, indexed) is not None
 
 
 def _capital(name: str) -> str:
@@ -80,17 +97,35 @@ class Sizes:
 
 
 def index_sizes(relation: Relation, env: Environment) -> Sizes:
-    """The ranges of the relation's index letters, read from the shapes of bound tensors
-    (derivatives included: the tensors differentiated and differentiated by)."""
+    """The ranges of the relation's index letters: from the shapes of bound tensors (those
+    differentiated and differentiated by included), then from a bound capital (``H = 5`` for
+    ``h``), then across deltas (in ``\\delta_{kq}`` an unknown ``k`` runs like ``q``)."""
     sizes = Sizes(relation)
-    for side in relation.sides:
-        for node in walk(side.expr):
-            if isinstance(node, Symbol) and node.indices:
-                _learn_from(sizes, node.name, node.indices, env, node.start)
-            if isinstance(node, Derivative):
-                variable = node.denominator
-                _learn_from(sizes, variable.name, variable.letters, env, variable.start)
-    return sizes
+    nodes = [node for side in relation.sides for node in walk(side.expr)]
+    for node in nodes:
+        if isinstance(node, Symbol) and node.indices:
+            _learn_from(sizes, node.name, node.indices, env, node.start)
+        if isinstance(node, Derivative):
+            variable = node.denominator
+            _learn_from(sizes, variable.name, variable.letters, env, variable.start)
+    for letter in sorted(sizes.letters - sizes.known.keys()):
+        bound = env.values.get(letter.upper())
+        if bound is not None and not callable(bound) and np.ndim(bound) == 0:
+            if float(bound) == int(bound) and int(bound) > 0:
+                sizes.learn(letter, int(bound), letter.upper(), relation.offset)
+    deltas = [node.indices for node in nodes if isinstance(node, Delta)]
+    while True:
+        learnt = False
+        for first, second in deltas:
+            for known, unknown in ((first, second), (second, first)):
+                if known.letter in sizes.known and unknown.letter not in sizes.known:
+                    size = sizes.known[known.letter][0]
+                    sizes.learn(
+                        unknown.letter, size, f"\\delta (like {known.letter})", unknown.start
+                    )
+                    learnt = True
+        if not learnt:
+            return sizes
 
 
 def _learn_from(sizes: Sizes, name: str, indices, env: Environment, offset: int) -> None:

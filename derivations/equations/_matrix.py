@@ -157,8 +157,10 @@ class _MatrixEvaluator:
                 return self.scaled(self.value(numerator), 1.0 / divisor.array)
             case Power(base=base, exponent=exponent):
                 return self.power(self.concrete(self.value(base), base), exponent)
-            case Norm(operand=operand):
+            case Norm(operand=operand, kind=kind):
                 value = self.concrete(self.value(operand), operand)
+                if kind == "2" and value.kind not in (COLUMN, ROW):
+                    raise EquationError(f"the 2-norm of a {value.kind}", node.start)
                 return _Value(np.sqrt(np.sum(value.array * value.array)), SCALAR)
             case Call():
                 return self.call(node)

@@ -120,6 +120,17 @@ def test_a_component_finds_its_tensor_under_the_capital_name():
     assert np.array_equal(value("z_{ij} = x_{ij}", X=X), X)
 
 
+def test_a_matrix_finds_its_tensor_under_the_lower_case_name():
+    x, w = normal(2, 3), normal(3)
+    assert np.allclose(value("z = X w", x=x, w=w), x @ w)
+
+
+def test_a_capital_is_not_found_under_a_lower_case_vector():
+    assert failure(r"d = \frac{1}{B} u", b=normal(3), u=normal(3)) == (
+        "symbol 'B' is not bound (at offset 13)"
+    )
+
+
 def test_an_unbound_symbol_is_named():
     assert failure("z_i = x_i", z=normal(3)) == "symbol 'x' is not bound (nor 'X') (at offset 6)"
 

@@ -468,6 +468,10 @@ def test_offsets_locate_each_side_in_the_latex():
             "a derivative is taken by a plain index (at offset 27)",
         ),
         (
+            r"\frac{\partial L}{\partial x_{pp}} = 0",
+            "a derivative is taken by distinct indices (at offset 27)",
+        ),
+        (
             r"z = \begin{cases} 1 & x > 0 \end{cases}",
             r"\begin{cases} is not supported (at offset 4)",
         ),

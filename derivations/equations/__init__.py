@@ -36,7 +36,8 @@ Naming rule, from LaTeX to the identifiers of ``Environment.values``:
 - an accent is a suffix: ``\hat{x}`` -> ``xhat``, ``\bar{x}`` -> ``xbar``, ``\tilde{G}`` ->
   ``Gtilde``; a text subscript is a suffix: ``X_{\text{flat}}`` -> ``X_flat``;
 - a component ``x_{ij}`` is looked up as ``x``, then as the capital ``X`` of its tensor (the
-  Conventions name a matrix X with components x_ij); ``Environment.resolve`` says which;
+  Conventions name a matrix X with components x_ij), and a matrix ``X`` as ``X``, then as ``x``
+  if that holds a matrix; ``Environment.resolve`` says which key a name finds;
 - a function is a name written directly before its parenthesis, ``\sigma(x)`` -> ``sigma``, or an
   ``\operatorname{softplus}`` -> ``softplus``; primes are suffixes, ``f'`` -> ``f_prime``,
   ``\operatorname{GELU}'`` -> ``GELU_prime``; a subscript joins with ``_``:

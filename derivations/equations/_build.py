@@ -48,19 +48,17 @@ class _Chain:
     """Factors of one juxtaposition chain with the operator before each (None or ``/``), kept
     open while the right-recursive grammar builds it and folded left to right once complete."""
 
-    def __init__(self, items: list[tuple[str | None, Expr]], start: int, end: int) -> None:
-        self.items, self.start, self.end = items, start, end
+    def __init__(self, items: list[tuple[str | None, Expr]]) -> None:
+        self.items = items
 
     def fold(self) -> Expr:
-        result: Expr | None = None
         run: list[Expr] = []
         for op, factor in self.items:
             if op == "/":
-                result = Quotient(_product(run), factor, start=run[0].start, end=factor.end)
-                run = [result]
+                run = [Quotient(_product(run), factor, start=run[0].start, end=factor.end)]
             else:
                 run.append(factor)
-        return _product(run) if len(run) > 1 else run[0]
+        return _product(run)
 
 
 def _product(factors: list[Expr]) -> Expr:
@@ -137,7 +135,7 @@ class _Builder(Transformer):
             items += [(first, head), *tail]
         else:
             items.append((first, rest))
-        return _Chain(items, meta.start_pos, meta.end_pos)
+        return _Chain(items)
 
     def index_sum(self, meta, children):
         _, letters, *bound, body = children
@@ -307,6 +305,8 @@ class _Builder(Transformer):
             name += suffix
             if any(isinstance(item, Gather) for item in letters):
                 raise EquationError("a derivative is taken by a plain index", meta.start_pos)
+            if len({letter.letter for letter in letters}) != len(letters):
+                raise EquationError("a derivative is taken by distinct indices", meta.start_pos)
         return Variable(
             name,
             tuple(letters),
@@ -355,9 +355,8 @@ class _Builder(Transformer):
     def _differentiand(self, expr: Expr) -> Differentiand:
         name = expr.name if isinstance(expr, Symbol) else None
         if isinstance(expr, Symbol):
-            letters = [index for index in expr.indices]
-            plain = [index.letter for index in letters if isinstance(index, Letter)]
-            if len(plain) != len(letters) or len(set(plain)) != len(plain):
+            plain = [index.letter for index in expr.indices if isinstance(index, Letter)]
+            if len(plain) != len(expr.indices) or len(set(plain)) != len(plain):
                 raise EquationError(
                     "a differentiated symbol takes distinct plain indices", expr.start
                 )

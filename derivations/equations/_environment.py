@@ -39,12 +39,18 @@ class Environment:
     derivative: DerivativeCallback | None = None
 
     def resolve(self, name: str, indexed: bool) -> str | None:
-        """The key ``name`` is bound under: itself, or for a component (``indexed``, as ``x`` in
-        ``x_{ij}`` or ``\\partial a_{pq}``) the capital ``X``, ``A`` of its tensor; else None."""
+        """The key ``name`` is bound under, else None: itself; for a component (``indexed``, as
+        ``x`` in ``x_{ij}`` or ``\\partial a_{pq}``) the capital ``X``, ``A`` of its tensor; for a
+        matrix ``X`` the lower-case ``x`` when that holds a matrix (2-d or more)."""
         if name in self.values:
             return name
         capital = _capital(name)
-        return capital if indexed and capital in self.values else None
+        if indexed and capital in self.values:
+            return capital
+        lower = name[0].lower() + name[1:]
+        if name[0].isupper() and lower in self.values and np.ndim(self.values[lower]) >= 2:
+            return lower
+        return None
 
     def lookup(self, name: str, indexed: bool, offset: int) -> Any:
         """The value of ``name`` (see ``resolve``); ``offset`` locates the error if unbound."""

@@ -15,7 +15,7 @@ import numpy as np
 
 from ._environment import Environment, as_environment, index_sizes, scalar_value
 from ._errors import EquationError
-from ._indices import free_indices, is_constant
+from ._indices import free_indices, is_constant, ordered_union
 from ._tree import (
     Add,
     Call,
@@ -187,19 +187,19 @@ class _IndexEvaluator:
         summed = {letter.letter for letter in node.letters}
         factors = node.body.factors if isinstance(node.body, Product) else (node.body,)
         values = [self.value(factor) for factor in factors]
-        present = _union(v[1] for v in values)
+        present = ordered_union(v[1] for v in values)
         for letter in node.letters:
             if letter.letter not in present:
                 raise EquationError(
                     f"index {letter.letter} of \\sum_{letter.letter} does not occur in its summand",
                     letter.start,
                 )
-        kept = tuple(i for i in _union(v[1] for v in values) if i not in summed)
+        kept = tuple(i for i in ordered_union(v[1] for v in values) if i not in summed)
         return _einsum(values, kept), kept
 
     def _product(self, node: Product) -> Labelled:
         values = [self.value(factor) for factor in node.factors]
-        letters = _union(v[1] for v in values)
+        letters = ordered_union(v[1] for v in values)
         return _einsum(values, letters), letters
 
     def _quotient(self, node: Quotient) -> Labelled:
@@ -210,7 +210,7 @@ class _IndexEvaluator:
 
     def _add(self, node: Add) -> Labelled:
         values = [self.value(term) for term in node.terms]
-        letters = _union(v[1] for v in values)
+        letters = ordered_union(v[1] for v in values)
         total = sum(_aligned(v, letters) for v in values)
         return np.asarray(total), letters
 
@@ -220,12 +220,12 @@ class _IndexEvaluator:
 
     def _combine(self, function, *operands: Expr) -> Labelled:
         values = [self.value(operand) for operand in operands]
-        letters = _union(v[1] for v in values)
+        letters = ordered_union(v[1] for v in values)
         return function(*(_aligned(v, letters) for v in values)), letters
 
     def _call(self, node: Call) -> Labelled:
         values = [self.value(arg) for arg in node.args]
-        letters = _union(v[1] for v in values)
+        letters = ordered_union(v[1] for v in values)
         args = np.broadcast_arrays(*(_aligned(v, letters) for v in values))
         if node.builtin:
             if node.function not in BUILTINS:
@@ -278,13 +278,6 @@ class _IndexEvaluator:
 
 
 # ---------------------------------------------------------------- labelled arrays
-def _union(groups) -> tuple[str, ...]:
-    seen: dict[str, None] = {}
-    for group in groups:
-        seen.update(dict.fromkeys(group))
-    return tuple(seen)
-
-
 def _labelled(array: np.ndarray, letters: tuple[str, ...]) -> Labelled:
     """``array`` with an axis per written index; a repeated letter takes the diagonal."""
     distinct = tuple(dict.fromkeys(letters))

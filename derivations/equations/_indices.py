@@ -43,7 +43,8 @@ from ._tree import (
 )
 
 
-def _ordered_union(groups) -> tuple[str, ...]:
+def ordered_union(groups) -> tuple[str, ...]:
+    """The letters of ``groups`` without repeats, in order of first appearance."""
     seen: dict[str, None] = {}
     for group in groups:
         seen.update(dict.fromkeys(group))
@@ -59,10 +60,10 @@ def free_indices(node: Node) -> tuple[str, ...]:
             summed = {letter.letter for letter in letters}
             return tuple(i for i in free_indices(body) if i not in summed)
         case Component(indices=indices):
-            return _ordered_union((letter.letter,) for letter in indices)
+            return ordered_union((letter.letter,) for letter in indices)
         case Derivative(numerator=numerator, denominator=denominator):
-            return _ordered_union((numerator.indices, denominator.indices))
-    return _ordered_union(free_indices(child) for child in children(node))
+            return ordered_union((numerator.indices, denominator.indices))
+    return ordered_union(free_indices(child) for child in children(node))
 
 
 def _bound(node: Node) -> set[str]:

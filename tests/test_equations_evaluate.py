@@ -248,6 +248,25 @@ def test_a_scalar_is_not_added_to_a_matrix():
     )
 
 
+def test_an_outer_product_of_ones_takes_its_size_from_the_sum_it_is_in():
+    G = normal(3, 5)
+    got = value(r"D = G - \frac{1}{H} G \mathbf{1} \mathbf{1}^\top", G=G, H=5)
+    assert np.allclose(got, G - G.mean(axis=1, keepdims=True))
+
+
+def test_ones_with_nothing_to_size_them_are_refused():
+    assert failure(r"d = 2 \mathbf{1}") == (
+        "the size of \\mathbf{1} or \\mathbb{I} is not determined by what it multiplies or adds "
+        "(at offset 4)"
+    )
+
+
+def test_matrix_notation_is_refused_when_evaluating_index_notation():
+    assert failure(r"y_i = x_i^\top", x=normal(3)) == (
+        "x_i^\\top is matrix notation, not index notation (at offset 6)"
+    )
+
+
 def test_matrix_notation_derivative_takes_the_shape_it_is_given():
     G = normal(3, 2)
     got = value(r"\frac{\partial L}{\partial W} = 0", index=0, derivative=lambda n, d: G)

@@ -96,6 +96,7 @@ class _IndexEvaluator:
 
     def __init__(self, env: Environment, relation: Relation) -> None:
         self.env = env
+        self.relation = relation
         self.sizes = index_sizes(relation, env)
 
     # ------------------------------------------------------------ arranging axes
@@ -122,7 +123,8 @@ class _IndexEvaluator:
     def value(self, node: Expr) -> Labelled:
         method = getattr(self, "_" + type(node).__name__.lower(), None)
         if method is None:
-            text = type(node).__name__
+            offset = self.relation.offset
+            text = self.relation.text[node.start - offset : node.end - offset]
             raise EquationError(f"{text} is matrix notation, not index notation", node.start)
         return method(node)
 

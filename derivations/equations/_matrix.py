@@ -37,6 +37,7 @@ from ._tree import (
 )
 
 SCALAR, COLUMN, ROW, MATRIX = "scalar", "column vector", "row vector", "matrix"
+_UNSIZED = "the size of \\mathbf{1} or \\mathbb{I} is not determined by what it multiplies or adds"
 
 DerivativeOf = Callable[[Derivative], np.ndarray]
 
@@ -67,15 +68,15 @@ class _Lazy:
     cols: int | None
     build: Callable[[int, int], np.ndarray]
     square: bool = False
-    start: int = 0
 
     def sized(self, rows: int | None, cols: int | None) -> _Value | _Lazy:
+        """This value with the sizes now known filled in; concrete once both are."""
         if self.square:
             rows = cols = rows if rows is not None else cols
         rows = self.rows if rows is None else rows
         cols = self.cols if cols is None else cols
         if rows is None or cols is None:
-            return _Lazy(self.kind, rows, cols, self.build, self.square, self.start)
+            return _Lazy(self.kind, rows, cols, self.build, self.square)
         return _Value(self.build(rows, cols), self.kind)
 
 
@@ -83,7 +84,7 @@ def _kind_of(array: np.ndarray) -> str:
     return {0: SCALAR, 1: COLUMN}.get(array.ndim, MATRIX)
 
 
-def _as_value(array, start: int) -> _Value:
+def _as_value(array) -> _Value:
     array = np.asarray(array)
     kind = _kind_of(array)
     return _Value(array.reshape(-1, 1) if kind == COLUMN else array, kind)
@@ -106,9 +107,7 @@ class _MatrixEvaluator:
     def result(self, expr: Expr) -> np.ndarray:
         value = self.value(expr)
         if isinstance(value, _Lazy):
-            raise EquationError(
-                "the size of \\mathbf{1} or \\mathbb{I} is not determined", expr.start
-            )
+            raise EquationError(_UNSIZED, expr.start)
         if value.kind == COLUMN:
             return value.array.reshape(-1)
         return value.array
@@ -118,25 +117,22 @@ class _MatrixEvaluator:
             case Number(value=number):
                 return _Value(np.asarray(number), SCALAR)
             case Symbol(name=name):
-                return _as_value(
-                    self.env.lookup(name, indexed=False, offset=node.start), node.start
-                )
+                return _as_value(self.env.lookup(name, indexed=False, offset=node.start))
             case VectorLiteral(items=items):
                 entries = [self.concrete(self.value(item), item) for item in items]
                 if any(entry.kind != SCALAR for entry in entries):
                     raise EquationError("the entries of a written vector are numbers", node.start)
                 return _Value(np.stack([e.array for e in entries]).reshape(-1, 1), COLUMN)
             case Ones():
-                return _Lazy(COLUMN, None, 1, lambda r, c: np.ones((r, c)), start=node.start)
+                return _Lazy(COLUMN, None, 1, lambda r, c: np.ones((r, c)))
             case Identity():
-                return _Lazy(MATRIX, None, None, lambda r, c: np.eye(r), True, node.start)
+                return _Lazy(MATRIX, None, None, lambda r, c: np.eye(r), True)
             case Derivative():
-                return _as_value(self.derivative(node), node.start)
+                return _as_value(self.derivative(node))
             case Product(factors=factors):
                 result = self.value(factors[0])
-                for factor, following in zip(factors, factors[1:], strict=False):
-                    result = self.multiply(result, self.value(following), following)
-                    del factor
+                for factor in factors[1:]:
+                    result = self.multiply(result, self.value(factor), factor)
                 return result
             case Add(terms=terms):
                 result = self.value(terms[0])
@@ -169,9 +165,7 @@ class _MatrixEvaluator:
     # ------------------------------------------------------------ operations
     def concrete(self, value: _Value | _Lazy, node: Expr) -> _Value:
         if isinstance(value, _Lazy):
-            raise EquationError(
-                "the size of \\mathbf{1} or \\mathbb{I} is not determined", node.start
-            )
+            raise EquationError(_UNSIZED, node.start)
         return value
 
     def multiply(self, a: _Value | _Lazy, b: _Value | _Lazy, node: Expr) -> _Value | _Lazy:
@@ -192,10 +186,12 @@ class _MatrixEvaluator:
                     f"a product of shapes {a.array.shape} and {b.array.shape}", node.start
                 )
             return self.kinded(np.matmul(a.array, b.array), kind)
-        return self.lazy_product(a, b, kind)
+        return self.lazy_product(a, b, kind, node)
 
-    def lazy_product(self, a, b, kind: str) -> _Lazy:
-        def build(rows: int, cols: int, a=a, b=b) -> np.ndarray:
+    def lazy_product(self, a, b, kind: str, node: Expr) -> _Lazy:
+        """The product of two values one of which waits for its size."""
+
+        def build(rows: int, cols: int) -> np.ndarray:
             left = a.sized(rows, None) if isinstance(a, _Lazy) else a
             right = b.sized(None, cols) if isinstance(b, _Lazy) else b
             if isinstance(left, _Lazy) and isinstance(right, _Value):
@@ -203,12 +199,10 @@ class _MatrixEvaluator:
             if isinstance(right, _Lazy) and isinstance(left, _Value):
                 right = right.sized(left.cols, None)
             if isinstance(left, _Lazy) or isinstance(right, _Lazy):
-                raise EquationError("the size of \\mathbf{1} or \\mathbb{I} is not determined", 0)
-            return np.matmul(left.array, right.array)
+                raise EquationError(_UNSIZED, node.start)
+            return self.kinded(np.matmul(left.array, right.array), kind).array
 
-        rows = a.rows if isinstance(a, _Value) else a.rows
-        cols = b.cols if isinstance(b, _Value) else b.cols
-        return _Lazy(kind, rows, cols, build)
+        return _Lazy(kind, a.rows, b.cols, build)
 
     def kinded(self, array: np.ndarray, kind: str) -> _Value:
         return _Value(array.reshape(()) if kind == SCALAR else array, kind)
@@ -221,9 +215,7 @@ class _MatrixEvaluator:
         if isinstance(b, _Lazy) and isinstance(a, _Value):
             b = b.sized(a.rows, a.cols)
         if isinstance(a, _Lazy) or isinstance(b, _Lazy):
-            raise EquationError(
-                "the size of \\mathbf{1} or \\mathbb{I} is not determined", node.start
-            )
+            raise EquationError(_UNSIZED, node.start)
         if a.kind != SCALAR and a.array.shape[-2:] != b.array.shape[-2:]:
             raise EquationError(f"{verb} shapes {a.array.shape} and {b.array.shape}", node.start)
         return _Value(function(a.array, b.array), a.kind)
@@ -238,7 +230,6 @@ class _MatrixEvaluator:
             value.cols,
             lambda r, c: build(r, c) * factor,
             value.square,
-            value.start,
         )
 
     def transposed(self, value: _Value | _Lazy) -> _Value | _Lazy:
@@ -254,7 +245,6 @@ class _MatrixEvaluator:
             value.rows,
             lambda r, c: np.swapaxes(build(c, r), -1, -2),
             value.square,
-            value.start,
         )
 
     def power(self, base: _Value, exponent: Expr) -> _Value:
@@ -292,7 +282,7 @@ class _MatrixEvaluator:
         if not callable(function):
             raise EquationError(f"'{node.function}' is applied but is not a function", node.start)
         plain = [a.array.reshape(-1) if a.kind == COLUMN else a.array for a in args]
-        return _as_value(function(*plain), node.start)
+        return _as_value(function(*plain))
 
 
 def evaluate_matrix(expr: Expr, env: Environment, derivative: DerivativeOf) -> np.ndarray:

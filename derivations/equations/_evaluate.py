@@ -16,6 +16,8 @@ import numpy as np
 from ._environment import Environment, as_environment, index_sizes, scalar_value
 from ._errors import EquationError
 from ._indices import free_indices, is_constant, ordered_union
+from ._matrix import evaluate_matrix, evaluate_scalar
+from ._names import ELEMENTWISE
 from ._tree import (
     Add,
     Call,
@@ -40,22 +42,6 @@ from ._tree import (
 
 Labelled = tuple[np.ndarray, tuple[str, ...]]
 
-BUILTINS = {
-    "exp": np.exp,
-    "log": np.log,
-    "ln": np.log,
-    "sqrt": np.sqrt,
-    "tanh": np.tanh,
-    "cosh": np.cosh,
-    "sinh": np.sinh,
-    "sin": np.sin,
-    "cos": np.cos,
-    "tan": np.tan,
-    "abs": np.abs,
-    "max": np.maximum,
-    "min": np.minimum,
-}
-
 
 def evaluate(item: Side | Differentiand, env: Environment | Mapping[str, Any]) -> np.ndarray:
     """The value of a side (or of a derivative's numerator) with the values of ``env``.
@@ -72,8 +58,6 @@ def evaluate(item: Side | Differentiand, env: Environment | Mapping[str, Any]) -
         raise TypeError("evaluate takes a Side or a Differentiand of a parsed equation")
     target = relation.free if isinstance(item, Side) else item.indices
     if relation.mode != "index":
-        from ._matrix import evaluate_matrix, evaluate_scalar
-
         run = evaluate_matrix if relation.mode == "matrix" else evaluate_scalar
         return run(item.expr, env, lambda d: _call_derivative(d, env))
     evaluator = _IndexEvaluator(env, relation)
@@ -230,11 +214,11 @@ class _IndexEvaluator:
         letters = ordered_union(v[1] for v in values)
         args = np.broadcast_arrays(*(_aligned(v, letters) for v in values))
         if node.builtin:
-            if node.function not in BUILTINS:
+            if node.function not in ELEMENTWISE:
                 raise EquationError(
                     f"\\operatorname{{{node.function}}} is matrix notation", node.start
                 )
-            return BUILTINS[node.function](*args), letters
+            return ELEMENTWISE[node.function](*args), letters
         function = self.env.lookup(node.function, indexed=False, offset=node.start)
         if not callable(function):
             raise EquationError(f"'{node.function}' is applied but is not a function", node.start)
@@ -248,8 +232,6 @@ class _IndexEvaluator:
         return result, letters
 
     def _component(self, node: Component) -> Labelled:
-        from ._matrix import evaluate_matrix
-
         array = evaluate_matrix(node.operand, self.env, self._derivative_array)
         letters = tuple(letter.letter for letter in node.indices)
         if array.ndim != len(letters):

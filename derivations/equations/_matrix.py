@@ -17,6 +17,7 @@ import numpy as np
 
 from ._environment import Environment
 from ._errors import EquationError
+from ._names import ELEMENTWISE
 from ._tree import (
     Add,
     Call,
@@ -275,9 +276,7 @@ class _MatrixEvaluator:
                 raise EquationError("\\operatorname{diag} takes a column vector", node.start)
             return _Value(np.diag(vector.array.reshape(-1)), MATRIX)
         if node.builtin:
-            from ._evaluate import BUILTINS
-
-            return _Value(BUILTINS[node.function](*(a.array for a in args)), args[0].kind)
+            return _Value(ELEMENTWISE[node.function](*(a.array for a in args)), args[0].kind)
         function = self.env.lookup(node.function, indexed=False, offset=node.start)
         if not callable(function):
             raise EquationError(f"'{node.function}' is applied but is not a function", node.start)
@@ -292,7 +291,6 @@ def evaluate_matrix(expr: Expr, env: Environment, derivative: DerivativeOf) -> n
 
 def evaluate_scalar(expr: Expr, env: Environment, derivative: DerivativeOf) -> np.ndarray:
     """The value of ``expr`` in scalar notation: everything element-wise, NumPy broadcasting."""
-    from ._evaluate import BUILTINS
 
     def value(node: Expr) -> np.ndarray:
         match node:
@@ -317,8 +315,8 @@ def evaluate_scalar(expr: Expr, env: Environment, derivative: DerivativeOf) -> n
                 return value(numerator) / value(denominator)
             case Power(base=base, exponent=exponent):
                 return value(base) ** value(exponent)
-            case Call(function=function, args=args, builtin=True) if function in BUILTINS:
-                return BUILTINS[function](*(value(arg) for arg in args))
+            case Call(function=function, args=args, builtin=True) if function in ELEMENTWISE:
+                return ELEMENTWISE[function](*(value(arg) for arg in args))
             case Call(function=function, args=args, builtin=False):
                 bound = env.lookup(function, indexed=False, offset=node.start)
                 if not callable(bound):

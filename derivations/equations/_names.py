@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ._tree import Call, Derivative, Expr, Letter, Relation, Side, Symbol, children, walk
 
 _ACCENTS = {"hat": "hat", "widehat": "hat", "bar": "bar", "tilde": "tilde", "widetilde": "tilde"}
 _ACCENTS |= {"check": "check"}
 
-# Functions the notation itself defines; every other function is bound by the block.
-BUILTIN_FUNCTIONS = frozenset(
-    {"exp", "log", "ln", "sqrt", "tanh", "cosh", "sinh", "sin", "cos", "tan", "max", "min"}
-    | {"abs", "tr", "diag"}
-)
+# The element-wise functions the notation itself defines (with \operatorname{tr} and
+# \operatorname{diag} of matrix notation); every other function is bound by the block.
+ELEMENTWISE = {
+    "exp": np.exp,
+    "log": np.log,
+    "ln": np.log,
+    "sqrt": np.sqrt,
+    "tanh": np.tanh,
+    "cosh": np.cosh,
+    "sinh": np.sinh,
+    "sin": np.sin,
+    "cos": np.cos,
+    "tan": np.tan,
+    "abs": np.abs,
+    "max": np.maximum,
+    "min": np.minimum,
+}
+BUILTIN_FUNCTIONS = frozenset(ELEMENTWISE) | {"tr", "diag"}
 
 
 def identifier(latex: str) -> str:

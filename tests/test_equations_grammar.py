@@ -436,6 +436,7 @@ def test_offsets_locate_each_side_in_the_latex():
     ("latex", "message"),
     [
         (r"\lim_{t \to 0} f(t) = 1", r"\lim is not supported (at offset 0)"),
+        (r"y_{\mathbf{i} } = 1", r"\mathbf{i} is not supported (at offset 3)"),
         (
             r"y_{\omega} = x",
             r"\omega is not an index: index letters are Latin letters (at offset 3)",

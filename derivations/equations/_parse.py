@@ -8,7 +8,6 @@ from pathlib import Path
 
 from lark import Lark, Token
 from lark.exceptions import (
-    UnexpectedCharacters,
     UnexpectedEOF,
     UnexpectedInput,
     UnexpectedToken,
@@ -53,35 +52,30 @@ def parse_equation(latex: str) -> Equation:
 
 
 def _translate(error: UnexpectedInput, latex: str) -> EquationError:
-    if isinstance(error, UnexpectedCharacters):
-        offset = error.pos_in_stream
-        construct = _construct(latex, offset)
-        if construct.startswith("\\text{"):
-            return EquationError(
-                f"{construct}: prose is allowed only as a remark at the end of a row", offset
-            )
-        return EquationError(f"{construct} is not supported", offset)
+    """lark's error as ours: what construct is wrong, and where."""
     if isinstance(error, UnexpectedEOF) or (
         isinstance(error, UnexpectedToken) and error.token.type == "$END"
     ):
         return EquationError("the equation ends too early", len(latex))
-    token: Token = error.token
-    construct = _construct(latex, token.start_pos)
+    token: Token | None = getattr(error, "token", None)
+    offset = token.start_pos if token is not None else error.pos_in_stream
+    construct = _construct(latex, offset)
     if construct.startswith("\\text{"):
-        return EquationError(
-            f"{construct}: prose is allowed only as a remark at the end of a row", token.start_pos
-        )
-    if token.type in _NOT_LETTERS and {"LETTER", "TEXT"} <= set(error.expected):
-        return EquationError(
-            f"{construct} is not an index: index letters are Latin letters", token.start_pos
-        )
-    return EquationError(f"{construct} is unexpected here", token.start_pos)
+        message = f"{construct}: prose is allowed only as a remark at the end of a row"
+    elif token is None:
+        message = f"{construct} is not supported"
+    elif token.type in _NOT_LETTERS and {"LETTER", "TEXT"} <= set(error.expected):
+        message = f"{construct} is not an index: index letters are Latin letters"
+    else:
+        message = f"{construct} is unexpected here"
+    return EquationError(message, offset)
 
 
 _NOT_LETTERS = {"GREEK", "PI", "ACCENT", "DELTA"}
 
 
-_COMMAND = re.compile(r"\\(begin|end|text)\{[^}]*\}|\\[A-Za-z]+|\\.|.")
+# Only to name the construct an error is about; the parsing is the grammar's.
+_COMMAND = re.compile(r"\\(begin|end|text|mathbf|mathbb|mathrm)\{[^}]*\}|\\[A-Za-z]+|\\.|.")
 
 
 def _construct(latex: str, offset: int) -> str:

@@ -9,12 +9,14 @@ the checks embedded in Markdown.
 """
 
 from ._checks import check, check_identity, check_jacobian
+from ._equation_check import check_equation
 from ._inputs import drawn_inputs
 from ._recording import MismatchNotRaised, expect_mismatch, recording
 from ._report import (
     KIND_NAMES,
     CheckFailure,
     CheckReport,
+    EquationMismatch,
     GradientMismatch,
     IdentityMismatch,
     format_shape,
@@ -24,10 +26,12 @@ __all__ = [
     "KIND_NAMES",
     "CheckFailure",
     "CheckReport",
+    "EquationMismatch",
     "GradientMismatch",
     "IdentityMismatch",
     "MismatchNotRaised",
     "check",
+    "check_equation",
     "check_identity",
     "check_jacobian",
     "drawn_inputs",

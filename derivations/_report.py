@@ -12,7 +12,12 @@ from typing import Any
 import numpy as np
 
 #: How messages and pages name each kind of check.
-KIND_NAMES = {"vjp": "gradient", "jacobian": "Jacobian", "identity": "identity"}
+KIND_NAMES = {
+    "vjp": "gradient",
+    "jacobian": "Jacobian",
+    "identity": "identity",
+    "equation": "equation",
+}
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,9 @@ class CheckReport:
     expected: bool = False
     #: What a reader should know about the inputs (degenerate shapes, for example).
     notes: list[str] = field(default_factory=list)
+    #: For an equation: how many relations it states, and where its LaTeX is (file, line).
+    relations: int = 0
+    location: tuple[str, int] | None = None
     #: The frames of the code that called the check, innermost last: (file, line).
     stack: tuple[tuple[str, int], ...] = field(default=(), repr=False)
 
@@ -116,6 +124,10 @@ class IdentityMismatch(CheckFailure):
     """Two expressions claimed equal evaluate to different values."""
 
 
+class EquationMismatch(CheckFailure):
+    """A displayed equation does not hold: its LaTeX, evaluated, disagrees with itself."""
+
+
 def describe_failure(report: CheckReport) -> str:
     """The message of a failed check: a headline, then indented detail."""
     lines = [report.problem]
@@ -124,6 +136,15 @@ def describe_failure(report: CheckReport) -> str:
             f"  error {report.error:.2e} > tolerance {report.tolerance:.0e} ({report.method})"
         )
     worst = report.worst
+    if worst is not None and report.kind == "equation":
+        diff = abs(worst.claimed - worst.numerical)
+        lines.append(
+            f"  worst element {worst.name}: this side {worst.claimed:.17g}, "
+            f"left side {worst.numerical:.17g} (abs diff {diff:.2e})"
+        )
+        worst = None
+    if report.location and report.location[0]:
+        lines.append(f"  equation at {report.location[0]}:{report.location[1]}")
     if worst is not None:
         left, right = ("lhs", "rhs") if report.kind == "identity" else ("claimed", "numerical")
         diff = abs(worst.claimed - worst.numerical)

@@ -17,6 +17,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+from ._equation_check import use_page_equations
 from ._recording import runner_log
 from ._report import CheckFailure, describe_failure
 
@@ -54,6 +55,7 @@ def serve_page(channel: socket.socket) -> None:
     guard = _Guard(request["docs_dir"], request["cwd"])
     sys.addaudithook(guard)
     path = request["path"]
+    use_page_equations({k: tuple(v) for k, v in request.get("equations", {}).items()}, path)
     namespace: dict[str, Any] = {"__name__": "__derivation__", "__file__": path}
     send({"event": "ready"})
     for i, block in enumerate(request["blocks"]):
@@ -157,7 +159,11 @@ def run_block(
         if not report.passed and not report.expected:
             trail = [line for file, line in report.stack if file == path]
             message = _failure_message(report, trail, path, caught=report is not escaped)
-            problems.append({"line": data["line"], "message": message})
+            line = data["line"]
+            if report.location and report.location[0] == path:  # an equation: point at its LaTeX
+                message += f"\n  checked at {path}:{line}"
+                line = report.location[1]
+            problems.append({"line": line, "message": message})
     if not reports and not problems:
         problems.append(
             {

@@ -10,6 +10,7 @@ listing it passed and each has a passing check attributed to it. Checks run insi
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -26,6 +27,7 @@ class Binding:
 
 def bind(blocks: Sequence[Block], outcomes: Sequence, results: Sequence[ResultMarker]) -> Binding:
     known = [marker.name for marker in results]
+    subjects = {marker.name: subject_of(marker.equation) for marker in results}
     binding = Binding()
     sound: dict[str, bool] = {}
     for block, outcome in zip(blocks, outcomes, strict=True):
@@ -36,6 +38,18 @@ def bind(blocks: Sequence[Block], outcomes: Sequence, results: Sequence[ResultMa
                 if report["passed"]:
                     proven.setdefault(name, []).append((block.index, i))
         for name in block.verifies:
+            subject = subjects.get(name)
+            if subject and name in proven:
+                reports = [outcome.reports[i] for _, i in proven[name]]
+                if not any(_differentiates(r, subject) for r in reports):
+                    problems.append(
+                        Problem(
+                            block.line,
+                            f"result {name!r} is a derivative by {subject}, but no check "
+                            f"attributed to it differentiates {subject}: attribute a check "
+                            f"whose wrt includes {subject}, or check_equation({name!r}, ...)",
+                        )
+                    )
             if name not in known:
                 problems.append(
                     Problem(
@@ -112,3 +126,29 @@ def _attributed(block: Block, report: dict, problems: list[Problem]) -> tuple[st
                 )
             )
     return tuple(attributed)
+
+
+@functools.lru_cache(maxsize=4096)
+def subject_of(latex: str | None) -> str | None:
+    """The variable a result is a derivative by: X for ``\\frac{\\partial L}{\\partial X}``
+    or ``\\frac{\\partial y}{\\partial X}`` on the left of its first relation, else None."""
+    if not latex or "\\partial" not in latex and "\\frac{d" not in latex:
+        return None
+    from .equations import EquationError, parse_equation
+
+    try:
+        relation = parse_equation(latex).relations[0]
+    except (EquationError, IndexError):
+        return None
+    derivative = relation.sides[0].derivative
+    return derivative.denominator.name if derivative is not None else None
+
+
+def _differentiates(report: dict, subject: str) -> bool:
+    """Whether a check compared a derivative by ``subject`` (an input named like it)."""
+    if report["kind"] == "equation":
+        return True
+    if report["kind"] not in ("vjp", "jacobian"):
+        return False
+    swapped = subject[:1].swapcase() + subject[1:]
+    return any(name in (subject, swapped) for name in report["wrt"])

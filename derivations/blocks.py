@@ -66,7 +66,8 @@ class Block:
 
 @dataclass(frozen=True)
 class ResultMarker:
-    """A result marker, and the display equation after it (its LaTeX, and the line it starts)."""
+    """A result marker, and the display equation after it: its LaTeX, and the file line on
+    which that LaTeX starts (its first character, not the ``$$`` before it)."""
 
     name: str
     line: int
@@ -205,19 +206,72 @@ def _marker(text: str, line: int) -> tuple[str, Problem | None]:
 
 
 def _equation_after(lines: list[str], i: int, first_line: int) -> tuple[str | None, int]:
-    """The display math ``$$ ... $$`` on the lines right after a marker, and its first line."""
+    """The LaTeX of the display a marker stands before, and the line on which that LaTeX starts.
+
+    The display is ``$$ ... $$`` or a ``\\begin{...}`` environment on the next line. Markers
+    stacked on consecutive lines before a table each take one row of it, in order: the row's
+    cells that are wholly inline math, joined by ``\\qquad``.
+    """
     prefix = _PREFIX.match(lines[i])[0]
-    rows = []
-    for text in lines[i + 1 :]:
-        if not text.startswith(prefix) or not text.strip():
-            return None, 0
-        rows.append(text[len(prefix) :].strip())
-        if not rows[0].startswith("$$"):
-            return None, 0
-        math = "\n".join(rows)
-        if len(math) >= 4 and math.endswith("$$"):
-            return math[2:-2].strip(), first_line + i + 1
+    above = 0
+    while i - above - 1 >= 0 and _is_marker_line(lines[i - above - 1]):
+        above += 1
+    j = i + 1
+    while j < len(lines) and _is_marker_line(lines[j]):
+        j += 1
+    rows = [text[len(prefix) :] for text in lines[j:] if text.startswith(prefix)]
+    if len(rows) < len(lines) - j:
+        rows = rows[: next(k for k, t in enumerate(lines[j:]) if not t.startswith(prefix))]
+    if not rows:
+        return None, 0
+    opening = rows[0].strip()
+    if opening.startswith("|"):
+        return _table_row(rows, above, first_line + j)
+    if j != i + 1:
+        return None, 0  # a marker of a stack that is not before a table has no display
+    if opening.startswith("$$"):
+        return _dollars(rows, first_line + j)
+    if opening.startswith("\\begin{"):
+        environment = opening[len("\\begin{") :].split("}", 1)[0]
+        for k, text in enumerate(rows):
+            if not text.strip():
+                return None, 0
+            if f"\\end{{{environment}}}" in text:
+                return "\n".join(r.strip() for r in rows[: k + 1]), first_line + j
     return None, 0
+
+
+def _is_marker_line(text: str) -> bool:
+    return bool(LOOKS_LIKE_MARKER.match(_PREFIX.sub("", text)))
+
+
+def _dollars(rows: list[str], line: int) -> tuple[str | None, int]:
+    collected = []
+    for text in rows:
+        if not text.strip():
+            return None, 0
+        collected.append(text.strip())
+        math = "\n".join(collected)
+        if len(math) >= 4 and math.endswith("$$"):
+            inner = math[2:-2]
+            skipped = inner[: len(inner) - len(inner.lstrip())].count("\n")
+            return inner.strip(), line + skipped
+    return None, 0
+
+
+def _table_row(rows: list[str], k: int, line: int) -> tuple[str | None, int]:
+    table = []
+    for text in rows:
+        if not text.strip().startswith("|"):
+            break
+        table.append(text.strip())
+    if len(table) < 3 + k:
+        return None, 0
+    cells = [cell.strip() for cell in table[2 + k].strip("|").split("|")]
+    math = [
+        c[1:-1].strip() for c in cells if len(c) > 2 and c[0] == c[-1] == "$" and "$" not in c[1:-1]
+    ]
+    return (" \\qquad ".join(math), line + 2 + k) if math else (None, 0)
 
 
 def _header_problem(text: str, line: int) -> Problem | None:

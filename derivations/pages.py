@@ -37,6 +37,29 @@ class PageVerification:
     def proving_reports(self, name: str) -> list[dict[str, Any]]:
         return [self.outcomes[b].reports[r] for b, r in self.proofs.get(name, [])]
 
+    def evaluated(self, name: str) -> bool:
+        """Whether result ``name`` was proven from its displayed LaTeX (by check_equation)."""
+        return any(r["kind"] == "equation" for r in self.proving_reports(name))
+
+    def result_records(self) -> list[dict[str, Any]]:
+        """One record per result marker: where it is, whether it was proven, and how."""
+        rows = []
+        for marker in self.results:
+            reports = self.proving_reports(marker.name)
+            equations = [r for r in reports if r["kind"] == "equation"]
+            row = {
+                "page": self.path,
+                "line": marker.line,
+                "name": marker.name,
+                "verified": marker.name in self.proofs,
+                "evaluated": bool(equations),
+                "relations": max((r.get("relations", 0) for r in equations), default=0),
+            }
+            if not equations:
+                row["reason"] = not_evaluated_reason(marker.equation)
+            rows.append(row)
+        return rows
+
     def fail_everything(self, problems: list[Problem]) -> None:
         """Something makes every verdict of the page untrustworthy: nothing on it is verified."""
         self.problems = sorted(self.problems + problems, key=lambda p: p.line)
@@ -100,12 +123,19 @@ def verify_page(
     """
     parsed = finder.parse(body, first_line) if finder else parse_page(body, first_line)
     blocks = parsed.blocks
-    settings = f"timeout {timeout} memory {memory_gib} docs {docs_dir}"
+    equations = {m.name: (m.equation, m.equation_line) for m in parsed.results if m.equation}
+    settings = f"timeout {timeout} memory {memory_gib} docs {docs_dir} equations {equations}"
     keys = block_keys(blocks, fingerprint, settings)
     outcomes = _recall(blocks, keys, cache) if cache and not rerun else None
     if outcomes is None:
         outcomes = run_blocks(
-            path, blocks, timeout=timeout, cwd=cwd, memory_gib=memory_gib, docs_dir=docs_dir
+            path,
+            blocks,
+            timeout=timeout,
+            cwd=cwd,
+            memory_gib=memory_gib,
+            docs_dir=docs_dir,
+            equations=equations,
         )
         if cache is not None:
             _remember(blocks, keys, outcomes, cache)
@@ -148,3 +178,16 @@ def _remember(blocks, keys, outcomes, cache) -> None:
             reports = [dict(r, offset=r["line"] - block.code_line) for r in outcome.reports]
             entry = {"reports": reports, "seconds": outcome.seconds}
             cache.put(key, dict(entry, reads=hashes_of(outcome.reads)))
+
+
+def not_evaluated_reason(latex: str | None) -> str:
+    """Why a result's LaTeX was not evaluated: what stands in the way, in a sentence."""
+    if latex is None:
+        return "no display equation follows its marker"
+    from .equations import EquationError, parse_equation
+
+    try:
+        parse_equation(latex)
+    except EquationError as error:
+        return f"its LaTeX is outside the notation the build evaluates: {error.message}"
+    return "no check_equation evaluates it: it is proven by the code checks bound to it"

@@ -71,13 +71,15 @@ def run_blocks(
     cwd: Path | None = None,
     memory_gib: float = DEFAULT_MEMORY_GIB,
     docs_dir: Path | None = None,
+    equations: dict[str, tuple[str, int]] | None = None,
 ) -> list[BlockOutcome]:
     """Run ``blocks`` of the page at ``path`` in order, in one fresh process.
 
     ``path`` is how tracebacks and messages name the page (relative to ``cwd``).
     A block that runs longer than ``timeout`` seconds, or whose process dies,
     ends the process; the blocks after it are reported as not run. The request
-    is delivered within the same time limit, however large the page.
+    is delivered within the same time limit, however large the page. ``equations``
+    are the page's result equations (name -> LaTeX and its line), for ``check_equation``.
     """
     if not blocks:
         return []
@@ -91,6 +93,7 @@ def run_blocks(
         "blocks": [
             {"code_line": b.code_line, "end_line": b.end_line, "source": b.source} for b in blocks
         ],
+        "equations": equations or {},
     }
     try:
         server = _server()

@@ -296,8 +296,9 @@ def on_page_content(html: str, page: Page, config, files: Files) -> str:
 
 def on_post_build(config) -> None:
     records = [r for v in _state.pages.values() for r in v.records()]
+    results = [r for v in _state.pages.values() for r in v.result_records()]
     config.extra["verification"] = summarise(_state.pages, enabled=_state.enabled)
-    report = {"summary": config.extra["verification"], "checks": records}
+    report = {"summary": config.extra["verification"], "results": results, "checks": records}
     Path(config.site_dir, "verification.json").write_text(json.dumps(report, indent=1))
     problems = [p.located(v.path) for v in _state.pages.values() for p in v.problems]
     if problems and _state.command != "serve":

@@ -94,10 +94,11 @@ def _mark(name: str, verification: PageVerification, report_url: str, enabled: b
     proofs = verification.proofs.get(name)
     if proofs:
         title = "; ".join(_summary(r) for r in verification.proving_reports(name))
+        label = "equation verified" if verification.evaluated(name) else "verified"
         return (
             f'<p class="result-mark result-mark--verified" id="result-{escape(name)}">'
             f'<a href="#check-{proofs[0][0] + 1}" title="{escape(title)}">'
-            f'<span aria-hidden="true">✓</span> verified</a> '
+            f'<span aria-hidden="true">✓</span> {label}</a> '
             f'<a class="result-mark__report" href="{report_url}#{anchor}">'
             f"{escape(name)}</a></p>"
         )
@@ -111,7 +112,12 @@ def _mark(name: str, verification: PageVerification, report_url: str, enabled: b
 
 def _summary(report: dict) -> str:
     subject = KIND_NAMES[report["kind"]]
-    if report["kind"] != "identity":
+    if report["kind"] == "equation":
+        count = report.get("relations", 0)
+        shapes = ", ".join(f"{k} {format_shape(v)}" for k, v in report["inputs"].items())
+        subject = f"the displayed equation ({count} relation{'s' if count != 1 else ''})"
+        subject += f", evaluated on {shapes}" if shapes else ""
+    elif report["kind"] != "identity":
         subject += " for " + ", ".join(
             f"{name} {format_shape(report['inputs'][name])}" for name in report["wrt"]
         )

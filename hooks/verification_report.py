@@ -43,6 +43,7 @@ def summarise(pages: Mapping[str, PageVerification], *, enabled: bool) -> dict:
         "enabled": enabled,
         "results": sum(len(v.results) for v in values),
         "verified": sum(len(v.verified) for v in values),
+        "evaluated": sum(1 for v in values for m in v.results if v.evaluated(m.name)),
         "checks": sum(len(o.reports) for v in values for o in v.outcomes),
         "problems": sum(len(v.problems) for v in values),
         "pages": sum(1 for v in values if v.blocks or v.results),
@@ -119,15 +120,15 @@ def _row(src_uri: str, page: PageVerification, marker) -> str:
             '<td class="verification-failed">✗&nbsp;not&nbsp;verified</td></tr>'
         )
     outcome = page.outcomes[index]
-    checks = "<br>".join(
-        escape(f"{KIND_NAMES[r['kind']]} of {r['function']}") for r in outcome.reports
-    )
-    methods = "<br>".join(escape(r["method"]) for r in outcome.reports)
-    errors = "<br>".join(f"{r['error']:.1e} / {r['tolerance']:.0e}" for r in outcome.reports)
+    reports = page.proving_reports(marker.name)
+    checks = "<br>".join(escape(f"{KIND_NAMES[r['kind']]} of {r['function']}") for r in reports)
+    methods = "<br>".join(escape(r["method"]) for r in reports)
+    errors = "<br>".join(f"{r['error']:.1e} / {r['tolerance']:.0e}" for r in reports)
     timing = "cached" if outcome.cached else f"{outcome.seconds:.2f} s"
+    status = "✓&nbsp;equation&nbsp;verified" if page.evaluated(marker.name) else "✓&nbsp;verified"
     return (
         f"<tr>{name}<td>{link}</td><td>{checks}</td><td>{methods}</td><td>{errors}</td>"
-        f'<td>{timing}</td><td class="verification-passed">✓&nbsp;verified</td></tr>'
+        f'<td>{timing}</td><td class="verification-passed">{status}</td></tr>'
     )
 
 

@@ -1,0 +1,344 @@
+"""Checking a displayed equation: every side of every relation, evaluated from its own LaTeX.
+
+A reader reads the LaTeX, so the LaTeX is what is proven. ``check_equation`` parses the
+equation of a marked result, checks its index rules, evaluates each side with the values a
+block binds, and requires all sides of each relation to agree; a derivative side is the
+numerical derivative of what it differentiates (``derivations.equations`` reads the math,
+this module supplies the numbers).
+
+What a derivative differentiates:
+
+- ``\\partial L``: the loss, whose gradient for an input X of the forward function f is the
+  numerical gradient of <g, f(inputs)> (g the upstream gradient, drawn by the checker); for
+  f's output itself it is g.
+- a named tensor: f's output (named by ``output``, ``y`` by default), or a *definition*, a
+  callable in ``symbols`` whose parameters name other values (``"c": lambda x, mu: x - mu``).
+  A partial derivative recomputes only what depends on the variable directly (c with mu held
+  fixed); a total one (``d``) recomputes every definition.
+- any other expression: evaluated again with the variable changed, as for a partial.
+
+Derivatives are taken element by element: by the complex step when what is differentiated is
+complex-safe, else by a 5-point stencil.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from . import _numeric, _recording
+from ._checks import IDENTITY_TOLERANCE, TOLERANCE, _caller_stack, _evaluate_output, _short
+from ._inputs import copied, draw_inputs, streams
+from ._report import CheckReport, Element, EquationMismatch
+
+_page_equations: dict[str, tuple[str, int]] = {}
+_page_path = ""
+
+
+def use_page_equations(equations: Mapping[str, tuple[str, int]], path: str) -> None:
+    """The equations of the page being run: result name -> (LaTeX, line where it starts)."""
+    global _page_path
+    _page_equations.clear()
+    _page_equations.update(equations)
+    _page_path = path
+
+
+def check_equation(
+    name: str,
+    f: Callable[..., Any] | None = None,
+    *,
+    symbols: Mapping[str, Any] | Callable[..., Mapping[str, Any]] | None = None,
+    output: str = "y",
+    latex: str | None = None,
+    seed: int = 0,
+    **inputs: Any,
+) -> CheckReport:
+    """Check the displayed equation of result ``name``: all sides of each relation agree.
+
+    ``f(**inputs)`` is the forward function (its output is bound as ``output``, and g, the
+    upstream gradient, is drawn with its shape); ``symbols`` binds the other names the
+    equation reads (arrays, numbers, functions it applies, definitions), as a mapping or as a
+    function of the inputs that returns one. ``latex`` gives the equation directly (outside a
+    page). The check proves result ``name``. Raises EquationMismatch.
+    """
+    from .equations import Environment, EquationError, evaluate, parse_equation
+
+    start = time.perf_counter()
+    text, line = _equation_of(name, latex)
+    inputs_rng, rng = streams(seed)
+    values = draw_inputs(inputs, inputs_rng) if inputs else {}
+    report = CheckReport(
+        kind="equation",
+        function=name,
+        method="direct comparison",
+        error=0.0,
+        tolerance=IDENTITY_TOLERANCE,
+        inputs={k: tuple(np.shape(v)) for k, v in values.items() if isinstance(v, np.ndarray)},
+        constants={k: _short(v) for k, v in values.items() if not isinstance(v, np.ndarray)},
+        wrt=(),
+        output_shape=(),
+        evaluations=0,
+        seconds=0.0,
+        seed=seed,
+        verifies=(name,),
+        stack=_caller_stack(),
+    )
+    try:
+        equation = parse_equation(text)
+    except EquationError as error:
+        return _fail(
+            report,
+            f"equation {name!r} cannot be read: {error.message}",
+            start,
+            text,
+            line,
+            error.offset,
+        )
+    for problem in equation.index_problems():
+        return _fail(
+            report, f"equation {name!r}: {problem.message}", start, text, line, problem.offset
+        )
+    report.relations = len(equation.relations)
+    bound = _Bindings(f, values, symbols, output, rng, equation)
+    if f is not None:
+        report.output_shape = tuple(bound.values[output].shape)
+    report.wrt = tuple(dict.fromkeys(d.denominator.name for d in equation.derivatives()))
+    for relation in equation.relations:
+        env = Environment(bound.values, bound.derivative)
+        try:
+            sides = [np.asarray(evaluate(side, env), dtype=float) for side in relation.sides]
+        except EquationError as error:
+            return _fail(
+                report, f"equation {name!r}: {error.message}", start, text, line, error.offset
+            )
+        problem = _compare(report, relation, sides, bound)
+        if problem:
+            worst_side, message = problem
+            return _fail(
+                report, f"equation {name!r}: {message}", start, text, line, worst_side.offset
+            )
+    report.method = bound.method
+    report.tolerance = TOLERANCE.get(bound.method, IDENTITY_TOLERANCE)
+    report.evaluations = bound.evaluations
+    report.location = (_page_path, line)
+    return _finish(report, start)
+
+
+def _equation_of(name: str, latex: str | None) -> tuple[str, int]:
+    if latex is not None:
+        return latex, 0
+    if name not in _page_equations:
+        known = ", ".join(sorted(_page_equations)) or "none"
+        raise ValueError(
+            f"check_equation({name!r}): no display equation on this page is marked "
+            f"<!-- result: {name} --> (results with an equation: {known})"
+        )
+    return _page_equations[name]
+
+
+class _Bindings:
+    """The values an equation is evaluated with, and the numerical derivatives it asks for."""
+
+    def __init__(self, f, values, symbols, output, rng, equation) -> None:
+        from .equations._tree import Call, walk
+
+        self.f, self.inputs, self.output, self.rng = f, dict(values), output, rng
+        self.method = "direct comparison"
+        self.evaluations = 0
+        given = dict(symbols(**copied(values)) if callable(symbols) else (symbols or {}))
+        called = {
+            node.function
+            for relation in equation.relations
+            for side in relation.sides
+            for node in walk(side.expr)
+            if isinstance(node, Call) and not node.builtin
+        }
+        self.definitions = {
+            k: v for k, v in given.items() if callable(v) and k not in called and k != "g"
+        }
+        plain = {k: v for k, v in given.items() if k not in self.definitions}
+        base = {**self.inputs, **plain}
+        if f is not None:
+            y = _evaluate_output(_numeric.Forward(f, self.inputs))
+            base.setdefault(output, y)
+            base.setdefault("g", rng.standard_normal(y.shape))
+        self.base = base
+        self.values = self._with_definitions(base, changed=None)
+
+    def _with_definitions(self, base: dict, changed: str | None, total: bool = True) -> dict:
+        """``base`` with every definition's value: in dependency order (total), or, when only
+        ``changed`` moved and the derivative is partial, recomputing just the definitions that
+        take it directly, from the values before the move."""
+        values = dict(base)
+        pending = dict(self.definitions)
+        if changed is not None and not total:
+            for key, definition in pending.items():
+                if key == changed:
+                    continue
+                params = inspect.signature(definition).parameters
+                source = values if changed in params else self.values
+                values[key] = np.asarray(definition(**{p: source[p] for p in params}))
+            return values
+        while pending:
+            progress = False
+            for key, definition in list(pending.items()):
+                if key == changed:
+                    pending.pop(key)
+                    continue
+                params = inspect.signature(definition).parameters
+                if all(p in values for p in params):
+                    values[key] = np.asarray(definition(**{p: values[p] for p in params}))
+                    pending.pop(key)
+                    progress = True
+            if pending and not progress:
+                missing = {
+                    k: [p for p in inspect.signature(d).parameters if p not in values]
+                    for k, d in pending.items()
+                }
+                raise ValueError(f"definitions read values nobody binds: {missing}")
+        return values
+
+    def derivative(self, numerator, denominator) -> np.ndarray:
+        """The numerical derivative of ``numerator`` by ``denominator``, output indices first."""
+        from .equations import Environment, EquationError, evaluate
+
+        env = Environment(self.values)
+        key = env.resolve(denominator.name, bool(denominator.indices))
+        if key is None:
+            raise EquationError(f"cannot differentiate by '{denominator.name}': it is not bound", 0)
+        if numerator.is_loss and key == self.output:
+            return self.values["g"]
+        x0 = np.asarray(self.values[key], dtype=float)
+
+        def moved(v: np.ndarray) -> dict:
+            base = dict(self.base, **{key: v})
+            return self._with_definitions(base, key, total=denominator.total)
+
+        if numerator.is_loss:
+            function = self._loss_by(key)
+        else:
+            target = (
+                env.resolve(numerator.name, bool(numerator.indices)) if numerator.name else None
+            )
+            if target == self.output and self.f is not None:
+                function = self._output_by(key)
+            elif target is not None and target != key and target not in self.definitions:
+                shape = np.shape(self.values[target])
+                return np.zeros(shape + x0.shape)
+            elif target == key:
+                return _identity(x0.shape)
+            else:
+
+                def function(v):  # noqa: E306 - the numerator evaluated with the variable moved
+                    return evaluate(numerator, Environment(moved(v), self.derivative))
+
+        return self._jacobian(function, x0)
+
+    def _loss_by(self, key: str):
+        if self.f is None or key not in self.inputs:
+            takes = ", ".join(self.inputs) or "nothing"
+            raise ValueError(
+                f"the loss is differentiated by {key!r}, but the forward function takes {takes}: "
+                f"pass a forward function f whose inputs include {key!r}"
+            )
+        g = self.values["g"]
+        return lambda v: np.sum(g * self.f(**dict(copied(self.inputs), **{key: v})))
+
+    def _output_by(self, key: str):
+        if key not in self.inputs:
+            raise ValueError(
+                f"{self.output} is differentiated by {key!r}, which is not an input of the "
+                "forward function"
+            )
+        return lambda v: self.f(**dict(copied(self.inputs), **{key: v}))
+
+    def _jacobian(self, function: Callable[[np.ndarray], Any], x0: np.ndarray) -> np.ndarray:
+        forward = _numeric.Forward(lambda v: function(v), {"v": x0})
+        y0 = np.asarray(forward(), dtype=float)
+        g = self.rng.standard_normal(y0.shape)
+        v = self.rng.standard_normal(x0.shape)
+        safe = _numeric.is_complex_safe(forward, y0, g, "v", v)
+        method = _numeric.COMPLEX_STEP if safe else _numeric.STENCIL
+        if method == _numeric.STENCIL or self.method == "direct comparison":
+            self.method = method
+        jacobian = _numeric.numerical_jacobian(method, forward, "v", y0.shape)
+        self.evaluations += forward.evaluations
+        return jacobian
+
+
+def _identity(shape: tuple[int, ...]) -> np.ndarray:
+    n = int(np.prod(shape))
+    return np.eye(n).reshape(shape + shape)
+
+
+def _compare(report, relation, sides, bound):
+    """The first side that disagrees with the left one, and how, or None."""
+    left = sides[0]
+    for side, value in zip(relation.sides[1:], sides[1:], strict=True):
+        if value.shape != left.shape:
+            return side, (
+                f"the side {_quote(side.text)} has shape {value.shape}, but the left side "
+                f"{_quote(relation.sides[0].text)} has shape {left.shape}"
+            )
+    scale = max(float(np.max(np.abs(v), initial=0.0)) for v in sides)
+    if not any(np.any(v) for v in sides):
+        return relation.sides[
+            -1
+        ], "every side is zero at every element, so the relation cannot fail"
+    if not all(np.any(v) for v in sides):
+        read = [
+            float(np.max(np.abs(bound.values[s]), initial=0.0))
+            for s in relation_symbols(relation)
+            if isinstance(bound.values.get(s), np.ndarray) and bound.values[s].dtype.kind == "f"
+        ]
+        scale = max([scale, *read])
+    tolerance = TOLERANCE.get(bound.method, IDENTITY_TOLERANCE)
+    for side, value in zip(relation.sides[1:], sides[1:], strict=True):
+        diff = np.abs(value - left)
+        error = float(np.max(diff, initial=0.0)) / scale if scale else 0.0
+        report.error = max(report.error, error)
+        if not error <= tolerance:
+            index = tuple(int(i) for i in np.unravel_index(int(np.argmax(diff)), diff.shape))
+            report.worst = Element(
+                _where(relation, index), index, float(value[index]), float(left[index])
+            )
+            report.method, report.tolerance = bound.method, tolerance
+            what = "the numerical derivative" if relation.sides[0].derivative else "the left side"
+            left_text = _quote(relation.sides[0].text)
+            return side, f"the side {_quote(side.text)} disagrees with {what} {left_text}"
+    return None
+
+
+def relation_symbols(relation) -> set[str]:
+    return set().union(*(side.symbols() for side in relation.sides))
+
+
+def _where(relation, index: tuple[int, ...]) -> str:
+    letters = relation.free if relation.mode == "index" else ()
+    if len(letters) == len(index) and letters:
+        return "at " + ", ".join(f"{a}={i + 1}" for a, i in zip(letters, index, strict=True))
+    return "element"
+
+
+def _quote(text: str) -> str:
+    text = " ".join(text.split())
+    return "`" + (text if len(text) <= 70 else text[:67] + "...") + "`"
+
+
+def _finish(report: CheckReport, start: float) -> CheckReport:
+    report.seconds = time.perf_counter() - start
+    _recording.record(report)
+    return report
+
+
+def _fail(report, problem, start, text, line, offset):
+    report.passed = False
+    report.problem = problem
+    if line:
+        report.location = (_page_path, line + text[: max(0, offset)].count("\n"))
+    _finish(report, start)
+    raise EquationMismatch(report)

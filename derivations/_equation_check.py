@@ -75,7 +75,7 @@ def check_equation(
         kind="equation",
         function=name,
         method="direct comparison",
-        error=0.0,
+        error=float("nan"),
         tolerance=IDENTITY_TOLERANCE,
         inputs={k: tuple(np.shape(v)) for k, v in values.items() if isinstance(v, np.ndarray)},
         constants={k: _short(v) for k, v in values.items() if not isinstance(v, np.ndarray)},
@@ -176,12 +176,12 @@ class _Bindings:
         values = dict(base)
         pending = dict(self.definitions)
         if changed is not None and not total:
+            before = dict(self.values, **{changed: base[changed]})
             for key, definition in pending.items():
-                if key == changed:
-                    continue
                 params = inspect.signature(definition).parameters
-                source = values if changed in params else self.values
-                values[key] = np.asarray(definition(**{p: source[p] for p in params}))
+                if key != changed:
+                    source = before if changed in params else self.values
+                    values[key] = np.asarray(definition(**{p: source[p] for p in params}))
             return values
         while pending:
             progress = False
@@ -300,7 +300,7 @@ def _compare(report, relation, sides, bound):
     for side, value in zip(relation.sides[1:], sides[1:], strict=True):
         diff = np.abs(value - left)
         error = float(np.max(diff, initial=0.0)) / scale if scale else 0.0
-        report.error = max(report.error, error)
+        report.error = error if not report.error >= error else report.error
         if not error <= tolerance:
             index = tuple(int(i) for i in np.unravel_index(int(np.argmax(diff)), diff.shape))
             report.worst = Element(

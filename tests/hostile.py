@@ -256,6 +256,31 @@ FAILS = [
         ),
     ),
     Case(
+        "a gradient result proven by a check of another input",
+        {
+            "index.md": "<!-- result: lin-dW -->\n$$\n"
+            "\\frac{\\partial L}{\\partial W} = g\\, x^\\top\n$$\n\n"
+            '```{.python .derivation verifies="lin-dW"}\n'
+            "import numpy as np\nfrom derivations import check\n"
+            "def linear(x, W):\n    return W @ x\n"
+            "def linear_vjp(g, x, W):\n    return {'x': W.T @ g, 'W': np.outer(g, x)}\n"
+            "check(linear, linear_vjp, wrt='x', x=(3,), W=(4, 3))\n```\n"
+        },
+        fails=("docs/index.md:6: result 'lin-dW' is a derivative by W, but no check attributed",),
+    ),
+    Case(
+        "a wrong sign in an evaluated equation whose code is right",
+        {
+            "index.md": "<!-- result: lin-dx -->\n$$\n"
+            "\\frac{\\partial L}{\\partial x_q} = -\\sum_j g_j\\, w_{jq}\n$$\n\n"
+            '```{.python .derivation verifies="lin-dx"}\n'
+            "from derivations import check_equation\n"
+            "def linear(x, W):\n    return W @ x\n"
+            "check_equation('lin-dx', linear, x=(3,), W=(4, 3))\n```\n"
+        },
+        fails=("docs/index.md:3: equation 'lin-dx': the side `-\\sum_j g_j\\, w_{jq}` disagrees",),
+    ),
+    Case(
         "an empty input",
         {"index.md": marked() + "\n" + block().replace("x=(2, 3)", "x=(0,)")},
         fails=("docs/index.md:9: ValueError: input 'x' is empty",),

@@ -1,0 +1,157 @@
+"""check_equation: a displayed equation, evaluated from its LaTeX, must hold side by side."""
+
+import numpy as np
+import pytest
+
+from derivations import EquationMismatch, check_equation
+from derivations._recording import runner_log
+
+
+def linear(x, W):
+    return W @ x
+
+
+DX = r"\frac{\partial L}{\partial x_q} = \sum_j g_j\, w_{jq}"
+DW_MATRIX = r"\frac{\partial L}{\partial W} = g\, x^\top"
+
+
+def test_a_true_gradient_equation_passes_by_the_complex_step():
+    report = check_equation("lin-dx", linear, latex=DX, x=(3,), W=(4, 3))
+    assert report.passed and report.kind == "equation" and report.method == "complex step"
+    assert report.error < 1e-14 and report.relations == 1
+    assert report.verifies == ("lin-dx",) and report.wrt == ("x",)
+
+
+def test_a_matrix_form_equation_passes():
+    assert check_equation("lin-dW", linear, latex=DW_MATRIX, x=(3,), W=(4, 3)).passed
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        r"\frac{\partial L}{\partial x_q} = -\sum_j g_j\, w_{jq}",
+        r"\frac{\partial L}{\partial x_q} = 2 \sum_j g_j\, w_{jq}",
+        r"\frac{\partial L}{\partial x_q} = \sum_j g_j\, w_{qj}",
+    ],
+    ids=["sign", "factor", "swapped subscript"],
+)
+def test_a_wrong_equation_fails_even_though_no_code_changed(wrong):
+    with pytest.raises(EquationMismatch, match="disagrees with the numerical derivative"):
+        check_equation("lin-dx", linear, latex=wrong, x=(3,), W=(3, 3))
+
+
+def test_the_wrong_outer_product_of_the_review_fails():
+    with pytest.raises(EquationMismatch, match=r"the side `2\\, g\\, x\^\\top`"):
+        check_equation(
+            "lin-dW",
+            linear,
+            latex=r"\frac{\partial L}{\partial W} = 2\, g\, x^\top",
+            x=(3,),
+            W=(4, 3),
+        )
+
+
+def test_a_dropped_transpose_fails_on_rectangular_inputs():
+    with pytest.raises(EquationMismatch):
+        check_equation(
+            "lin-dx-matrix",
+            linear,
+            latex=r"\frac{\partial L}{\partial x} = W g",
+            x=(3,),
+            W=(4, 3),
+        )
+
+
+def test_the_failure_names_the_worst_element_by_its_indices():
+    with pytest.raises(EquationMismatch) as caught:
+        check_equation("lin-dx", linear, latex=DX.replace("= ", "= -"), x=(3,), W=(4, 3))
+    assert "worst element at q=" in str(caught.value)
+
+
+def test_an_index_rule_broken_fails_before_anything_is_evaluated():
+    with pytest.raises(
+        EquationMismatch, match="index q is free on the right side but not on the left"
+    ):
+        check_equation(
+            "bad",
+            linear,
+            latex=r"\frac{\partial L}{\partial x_p} = \sum_j g_j\, w_{jq}",
+            x=(3,),
+            W=(4, 3),
+        )
+
+
+def test_an_unreadable_equation_is_a_clear_failure():
+    with pytest.raises(EquationMismatch, match="cannot be read"):
+        check_equation(
+            "bad", linear, latex=r"y = \begin{cases} x & x > 0 \end{cases}", x=(3,), W=(4, 3)
+        )
+
+
+def test_an_equation_not_on_the_page_is_an_error():
+    with pytest.raises(ValueError, match="no display equation on this page is marked"):
+        check_equation("nowhere", linear, x=(3,), W=(4, 3))
+
+
+def test_the_gradient_by_the_output_is_the_upstream_gradient():
+    assert check_equation(
+        "chain", linear, latex=r"\frac{\partial L}{\partial y_i} = g_i", x=(3,), W=(4, 3)
+    ).passed
+
+
+def normalise(x):
+    mu = x.mean(axis=-1)
+    return mu, x - mu[:, None]
+
+
+def test_a_partial_derivative_holds_the_other_intermediates_fixed():
+    """c = x - 1 mu with mu a node of its own: dc/dx is the identity, mu held fixed."""
+    symbols = {"c": lambda x, mu: x - mu[:, None], "mu": lambda x: x.mean(axis=-1)}
+    latex = r"\frac{\partial c_{bh}}{\partial x_{rp}} = \delta_{br} \delta_{hp}"
+    assert check_equation("jac-c", symbols=symbols, latex=latex, x=(3, 4)).passed
+
+
+def test_a_total_derivative_goes_through_every_intermediate():
+    symbols = {"c": lambda x, mu: x - mu[:, None], "mu": lambda x: x.mean(axis=-1)}
+    total = r"\frac{d c_{bh}}{d x_{rp}} = \delta_{br} \delta_{hp} - \frac{1}{H} \delta_{br}"
+    assert check_equation("jac-c-total", symbols=symbols, latex=total, x=(3, 4)).passed
+    partial = total.replace("d c", r"\partial c").replace("d x", r"\partial x")
+    with pytest.raises(EquationMismatch):
+        check_equation("jac-c-partial", symbols=symbols, latex=partial, x=(3, 4))
+
+
+def test_a_relation_with_a_zero_side_is_judged_by_what_it_is_computed_from():
+    symbols = lambda x: {"c": normalise(x)[1]}  # noqa: E731
+    assert check_equation("sum", symbols=symbols, latex=r"\sum_h c_{bh} = 0", x=(3, 4)).passed
+    with pytest.raises(EquationMismatch):
+        check_equation("sum", symbols={"c": np.ones((3, 4))}, latex=r"\sum_h c_{bh} = 0", x=(3, 4))
+
+
+def test_a_relation_whose_sides_are_all_zero_cannot_pass():
+    with pytest.raises(EquationMismatch, match="cannot fail"):
+        check_equation("zero", symbols={"c": np.zeros((2, 2))}, latex=r"c_{ij} = 0", x=(2,))
+
+
+def test_bound_functions_are_applied_element_wise():
+    sigma = lambda x: 1 / (1 + np.exp(-x))  # noqa: E731
+    latex = r"\sigma(x) = \frac{1}{1 + \exp(-x)}"
+    assert check_equation("sig", symbols={"sigma": sigma}, latex=latex, x=(5,)).passed
+
+
+def test_an_equation_check_is_reported_to_the_runner_and_proves_its_result():
+    with runner_log() as log:
+        check_equation("lin-dx", linear, latex=DX, x=(3,), W=(4, 3))
+    (report,) = log
+    assert report.verifies == ("lin-dx",) and report.passed
+
+
+def test_the_loss_must_be_differentiated_by_an_input_of_the_forward_function():
+    with pytest.raises(ValueError, match="pass a forward function f whose inputs include 'c'"):
+        check_equation(
+            "dc",
+            linear,
+            symbols={"c": np.ones(3)},
+            latex=r"\frac{\partial L}{\partial c_q} = \sum_j g_j\, w_{jq}",
+            x=(3,),
+            W=(4, 3),
+        )

@@ -5,11 +5,10 @@ Every message about a check is formatted here and nowhere else.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
-
-import numpy as np
 
 #: How messages and pages name each kind of check.
 KIND_NAMES = {
@@ -131,7 +130,7 @@ class EquationMismatch(CheckFailure):
 def describe_failure(report: CheckReport) -> str:
     """The message of a failed check: a headline, then indented detail."""
     lines = [report.problem]
-    if np.isfinite(report.error):
+    if math.isfinite(report.error):
         lines.append(
             f"  error {report.error:.2e} > tolerance {report.tolerance:.0e} ({report.method})"
         )

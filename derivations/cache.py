@@ -10,6 +10,7 @@ run again. Writes are atomic and safe when several builds share the folder.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import os
 import platform
@@ -17,8 +18,6 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from .blocks import Block
 
@@ -28,7 +27,8 @@ _PACKAGE = Path(__file__).resolve().parent
 def environment_fingerprint() -> str:
     """What every key depends on besides the page: the engine and its interpreter."""
     digest = hashlib.sha256()
-    digest.update(f"{platform.python_version()} numpy {np.__version__}".encode())
+    numpy = importlib.metadata.version("numpy")
+    digest.update(f"{platform.python_version()} numpy {numpy}".encode())
     for source in sorted(_PACKAGE.rglob("*")):
         if source.is_file() and source.suffix in (".py", ".lark"):
             digest.update(source.relative_to(_PACKAGE).as_posix().encode())

@@ -56,7 +56,10 @@ class PageVerification:
                 "relations": max((r.get("relations", 0) for r in equations), default=0),
             }
             if not equations:
-                row["reason"] = not_evaluated_reason(marker.equation)
+                ran = any(o.status != "not run" for o in self.outcomes)
+                row["reason"] = (
+                    not_evaluated_reason(marker.equation) if ran else "not checked in this build"
+                )
             rows.append(row)
         return rows
 

@@ -345,7 +345,6 @@ class _ForkServer:
 def page_environment() -> dict[str, str]:
     """The environment of a page process: the allow-list, and single-threaded BLAS."""
     env = {k: v for k, v in os.environ.items() if k in ALLOWED_ENVIRONMENT or k.startswith("LC_")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
     for threads in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         env[threads] = "1"
     return env

@@ -16,7 +16,7 @@ import logging
 import math
 import os
 import sys
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
@@ -24,19 +24,20 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 from mkdocs.utils.meta import get_data
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from derivations.blocks import BlockFinder, Problem  # noqa: E402
-from derivations.cache import OutcomeCache, environment_fingerprint  # noqa: E402
-from derivations.pages import PageVerification, unverified_page, verify_page  # noqa: E402
-from derivations.rendering import rendered_disagreements  # noqa: E402
-from derivations.runner import DEFAULT_MEMORY_GIB, DEFAULT_TIMEOUT  # noqa: E402
-
-sys.path.pop(0)
-
-import verification_fence  # noqa: E402  (hooks/ is on sys.path)
-from verification_marks import decorate_html  # noqa: E402
-from verification_report import REPORT_PAGE, report_markdown, summarise  # noqa: E402
+from derivations.blocks import BlockFinder, Problem
+from derivations.cache import OutcomeCache, environment_fingerprint
+from derivations.pages import PageVerification, unverified_page, verify_page
+from derivations.rendering import rendered_disagreements
+from derivations.runner import DEFAULT_MEMORY_GIB, DEFAULT_TIMEOUT
+from derivations_mkdocs import fence as verification_fence
+from derivations_mkdocs.marks import decorate_html
+from derivations_mkdocs.report import (
+    REPORT_PAGE,
+    SUMMARY_PLACEHOLDER,
+    report_markdown,
+    summarise,
+    summary_html,
+)
 
 log = logging.getLogger("mkdocs.hooks.verification")
 
@@ -54,7 +55,8 @@ class _State:
     dirty = False
     cache: OutcomeCache | None = None
     finder: BlockFinder | None = None
-    pages: dict[str, PageVerification] = {}
+    futures: dict[str, Future] = {}
+    settled: dict[str, PageVerification] | None = None
     sources: dict[str, tuple[str, int]] = {}
     signatures: dict[str, tuple] = {}
     report_order: tuple[list[str], dict[str, str]] = ([], {})
@@ -127,24 +129,38 @@ def on_files(files: Files, config) -> Files:
         _state.cache = OutcomeCache(root / ".cache" / "derivations")
     _state.sources = {f.src_uri: _body(f.content_string) for f in pages}
 
-    # Run (or recall) every page's derivation blocks, once per build.
+    # Start every page's derivation blocks (or recall them), once per build. A build renders
+    # while they run and waits for a page's verdict only when it renders that page; serve
+    # waits for all at once, to log them and to know which verdicts changed.
     _state.enabled = settings.get("checks", True) and os.environ.get(SWITCH_VARIABLE) != "off"
     if _state.enabled:
-        _state.pages = _verify(pages, root, config, settings)
+        _state.futures = _start(pages, root, config, settings)
     else:
-        _state.pages = _skip(pages, root)
-    _unique_names(_state.pages)
+        _state.futures = _skip(pages, root)
+    _state.settled = None
     if _state.command == "serve":
-        for verification in _state.pages.values():
+        for verification in _all_pages().values():
             for problem in verification.problems:
                 log.error(problem.located(verification.path))
 
-    # Publish the totals (the home page shows them) and add the report page.
-    config.extra["verification"] = summarise(_state.pages, enabled=_state.enabled)
     files.append(_report_file(config, pages))
     if _state.dirty:
         _rerender_changed_verdicts(pages, config)
     return files
+
+
+def _page(src_uri: str) -> PageVerification | None:
+    """One page's verification, once it is known."""
+    future = _state.futures.get(src_uri)
+    return future.result() if future is not None else None
+
+
+def _all_pages() -> dict[str, PageVerification]:
+    """Every page's verification (waiting for all), with the site-wide rules applied once."""
+    if _state.settled is None:
+        _state.settled = {src: future.result() for src, future in _state.futures.items()}
+        _unique_names(_state.settled)
+    return _state.settled
 
 
 def _body(content: str) -> tuple[str, int]:
@@ -155,7 +171,7 @@ def _body(content: str) -> tuple[str, int]:
     return body, content[: len(content) - len(body)].count("\n") + 1
 
 
-def _skip(pages: list[File], root: Path) -> dict[str, PageVerification]:
+def _skip(pages: list[File], root: Path) -> dict[str, Future]:
     # Printed rather than logged: it must be seen, but it must not fail a --strict build
     # that was asked, on purpose, to skip the checks.
     print(
@@ -163,34 +179,33 @@ def _skip(pages: list[File], root: Path) -> dict[str, PageVerification]:
         "extra.derivations.checks: false): no formula on this site is verified in this build",
         file=sys.stderr,
     )
-    return {
-        f.src_uri: unverified_page(
-            _display_path(f, root),
-            _state.sources[f.src_uri][0],
-            first_line=_state.sources[f.src_uri][1],
-            finder=_state.finder,
+    skipped = {}
+    for f in pages:
+        body, first_line = _state.sources[f.src_uri]
+        future: Future = Future()
+        future.set_result(
+            unverified_page(
+                _display_path(f, root), body, first_line=first_line, finder=_state.finder
+            )
         )
-        for f in pages
-    }
+        skipped[f.src_uri] = future
+    return skipped
 
 
 def _report_file(config, pages: list[File]) -> File:
-    """The verification report as a generated page, its sections in series order."""
+    """The verification report as a generated page, its sections in series order.
+
+    Its body is written when it is rendered, last, once every page has been compared with
+    what ran (see ``on_page_markdown``); here it gets its front matter.
+    """
     meta = {f.src_uri: get_data(f.content_string)[1] for f in pages}
     titles = {src: data.get("title", src) for src, data in meta.items()}
-    ordered = dict(
-        sorted(
-            _state.pages.items(),
-            key=lambda item: (meta[item[0]].get("order", float("inf")), item[0]),
-        )
-    )
-    _state.report_order = (list(ordered), titles)
-    root = Path(config.config_file_path).resolve().parent
-    content = report_markdown(ordered, titles, enabled=_state.enabled, root=root)
-    return File.generated(config, REPORT_PAGE, content=content)
+    order = sorted(meta, key=lambda src: (meta[src].get("order", float("inf")), src))
+    _state.report_order = (order, titles)
+    return File.generated(config, REPORT_PAGE, content=report_markdown({}, titles, enabled=True))
 
 
-def _verify(pages: list[File], root: Path, config, settings: dict) -> dict[str, PageVerification]:
+def _start(pages: list[File], root: Path, config, settings: dict) -> dict[str, Future]:
     fingerprint = environment_fingerprint()
     rerun = os.environ.get(RERUN_VARIABLE, "") not in ("", "0")
 
@@ -210,8 +225,10 @@ def _verify(pages: list[File], root: Path, config, settings: dict) -> dict[str, 
             finder=_state.finder,
         )
 
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        return dict(zip((f.src_uri for f in pages), pool.map(one, pages), strict=True))
+    pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 2)
+    futures = {f.src_uri: pool.submit(one, f) for f in pages}
+    pool.shutdown(wait=False)  # the pool ends when its pages are done
+    return futures
 
 
 def _unique_names(pages: dict[str, PageVerification]) -> None:
@@ -235,8 +252,10 @@ def _unique_names(pages: dict[str, PageVerification]) -> None:
 
 def _rerender_changed_verdicts(pages: list[File], config) -> None:
     """Under ``serve --dirty`` MkDocs renders only edited pages: add those whose verdict changed."""
-    signatures = {src: _signature(v) for src, v in _state.pages.items()}
-    signatures["__summary__"] = tuple(sorted(config.extra["verification"].items()))
+    pages_now = _all_pages()
+    signatures = {src: _signature(v) for src, v in pages_now.items()}
+    summary = summarise(pages_now, enabled=_state.enabled)
+    signatures["__summary__"] = tuple(sorted(summary.items()))
     for file in pages:
         changed = signatures.get(file.src_uri) != _state.signatures.get(file.src_uri)
         if file.src_uri == "index.md":
@@ -265,7 +284,8 @@ def on_page_markdown(markdown: str, page: Page, config, files: Files) -> str:
         return markdown
     order, titles = _state.report_order
     root = Path(config.config_file_path).resolve().parent
-    ordered = {src: _state.pages[src] for src in order}
+    everything = _all_pages()
+    ordered = {src: everything[src] for src in order if src in everything}
     return get_data(report_markdown(ordered, titles, enabled=_state.enabled, root=root))[0]
 
 
@@ -276,7 +296,7 @@ def on_pre_page(page: Page, config, files: Files) -> Page:
 
 def on_page_content(html: str, page: Page, config, files: Files) -> str:
     """Compare what the page shows with what ran, then put the verdicts on the page."""
-    verification = _state.pages.get(page.file.src_uri)
+    verification = _page(page.file.src_uri)
     if verification is None:
         return html
     found = verification_fence.comments(html)
@@ -294,13 +314,22 @@ def on_page_content(html: str, page: Page, config, files: Files) -> str:
     return decorate_html(html, found, verification, page.url, enabled=_state.enabled)
 
 
+def on_post_page(output: str, page: Page, config) -> str:
+    """The build's totals where a page asked for them (the home page), now that all are known."""
+    if SUMMARY_PLACEHOLDER not in output:
+        return output
+    summary = summarise(_all_pages(), enabled=_state.enabled)
+    return output.replace(SUMMARY_PLACEHOLDER, summary_html(summary, page.url))
+
+
 def on_post_build(config) -> None:
-    records = [r for v in _state.pages.values() for r in v.records()]
-    results = [r for v in _state.pages.values() for r in v.result_records()]
-    config.extra["verification"] = summarise(_state.pages, enabled=_state.enabled)
-    report = {"summary": config.extra["verification"], "results": results, "checks": records}
+    pages = _all_pages()
+    records = [r for v in pages.values() for r in v.records()]
+    results = [r for v in pages.values() for r in v.result_records()]
+    summary = summarise(pages, enabled=_state.enabled)
+    report = {"summary": summary, "results": results, "checks": records}
     Path(config.site_dir, "verification.json").write_text(json.dumps(report, indent=1))
-    problems = [p.located(v.path) for v in _state.pages.values() for p in v.problems]
+    problems = [p.located(v.path) for v in pages.values() for p in v.problems]
     if problems and _state.command != "serve":
         count = f"{len(problems)} derivation problem{'s' if len(problems) > 1 else ''}"
         raise PluginError(f"{count}:\n" + "\n".join(problems))

@@ -16,8 +16,8 @@ from derivations import KIND_NAMES, format_shape
 from derivations.blocks import Problem
 from derivations.pages import PageVerification
 
-from verification_fence import Comment
-from verification_report import REPORT_URL, report_anchor
+from .fence import Comment
+from .report import REPORT_URL, report_anchor
 
 
 def decorate_html(

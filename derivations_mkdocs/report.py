@@ -36,6 +36,29 @@ def _link_from_report(src_uri: str) -> str:
     return get_relative_url(src_uri, REPORT_URL)
 
 
+#: What a page writes (through the home page's macro) where the build's totals go; the hook
+#: replaces it once every page is verified, so rendering never waits for the checks.
+SUMMARY_PLACEHOLDER = '<span class="verification-summary"></span>'
+
+
+def summary_html(summary: dict, page_url: str) -> str:
+    """The build's own verification count, linked to the report, for a page at ``page_url``."""
+    report = escape(get_relative_url(REPORT_URL, page_url))
+    if not summary["enabled"]:
+        return "<strong>Derivation checks are switched off in this build.</strong>"
+    if summary["problems"]:
+        return (
+            f"<strong>{summary['verified']} of {summary['results']} results verified; "
+            f"{summary['problems']} problems in this build</strong> "
+            f'(<a href="{report}">report</a>).'
+        )
+    return (
+        f"<strong>{summary['results']} results, all verified numerically at build time</strong> "
+        f"by {summary['checks']} checks; {summary['evaluated']} of the results are proven from "
+        f'their displayed equation itself (<a href="{report}">verification report</a>).'
+    )
+
+
 def summarise(pages: Mapping[str, PageVerification], *, enabled: bool) -> dict:
     """Counts for the home page and for verification.json."""
     values = list(pages.values())

@@ -261,7 +261,7 @@ class _Bindings:
         y0 = np.asarray(forward(), dtype=float)
         g = self.rng.standard_normal(y0.shape)
         v = self.rng.standard_normal(x0.shape)
-        safe = _numeric.is_complex_safe(forward, y0, g, "v", v)
+        safe = _numeric.complex_safety(forward, y0, g, {"v": v}) is not None
         method = _numeric.COMPLEX_STEP if safe else _numeric.STENCIL
         if method == _numeric.STENCIL or self.method == "direct comparison":
             self.method = method

@@ -36,11 +36,16 @@ class Forward:
 
     def at_complex(self, name: str, imaginary: np.ndarray) -> np.ndarray | None:
         """f at x + i*imaginary, or None when f is visibly not complex-safe."""
-        z = self.values[name] + 1j * imaginary
+        return self.at_complex_joint({name: imaginary})
+
+    def at_complex_joint(self, imaginary: Mapping[str, np.ndarray]) -> np.ndarray | None:
+        """f with every named input x moved to x + i*imaginary, or None when f is visibly
+        not complex-safe."""
+        moved = {name: self.values[name] + 1j * part for name, part in imaginary.items()}
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error", np.exceptions.ComplexWarning)
-                out = self(**{name: z})
+                out = self(**moved)
         except Exception:  # any failure on complex input means: not complex-safe
             return None
         return out if np.iscomplexobj(out) else None
@@ -102,29 +107,42 @@ def complex_directional(forward: Forward, g: np.ndarray, name: str, v: np.ndarra
     return float(np.sum(g * out.imag)) / _H_COMPLEX
 
 
-def is_complex_safe(
-    forward: Forward, y: np.ndarray, g: np.ndarray, name: str, v: np.ndarray
-) -> bool:
-    """Whether the complex step can be trusted for f in ``name``.
+def complex_safety(
+    forward: Forward, y: np.ndarray, g: np.ndarray, directions: Mapping[str, np.ndarray]
+) -> float | None:
+    """d/dt <g, f(x + t v)> by the complex step along ``directions`` (all inputs at once), if the
+    complex step can be trusted for f in those inputs; None if it cannot.
 
     f must accept complex input and return complex output, keep its real part
-    (Re f(x + ih v) = f(x)), and give the same directional derivative as the
-    stencil. The last test catches code that silently breaks the complex step
-    (conj, abs, sign, casts) without raising.
+    (Re f(x + ih v) = f(x)), and give the same directional derivative as the stencil:
+    the last test catches code that silently breaks the complex step (conj, abs, sign,
+    casts) without raising. One evaluation in complex numbers and one stencil of four
+    decide it for every input, since a break in any input shows along a joint random
+    direction; the full ladder of stencil steps is taken only when the first step disagrees.
     """
-    out = forward.at_complex(name, _H_COMPLEX * v)
+    out = forward.at_complex_joint({n: _H_COMPLEX * v for n, v in directions.items()})
     if out is None or out.shape != y.shape:
-        return False
+        return None
     scale = max(1.0, float(np.max(np.abs(y), initial=0.0)))
     if not np.allclose(out.real, y, rtol=1e-12, atol=1e-12 * scale):
-        return False
+        return None
     by_complex = float(np.sum(g * out.imag)) / _H_COMPLEX
-    # The stencil can refute the complex step only where it is itself reliable. Two steps
-    # usually settle it; the full ladder of steps is taken only when they do not.
-    coarse, fine = (_five_point(forward, g, name, v, h / _unit(v)) for h in (1e-3, 2.5e-4))
-    if _agrees(by_complex, fine, abs(coarse - fine)):
-        return True
-    return _agrees(by_complex, *stencil_directional(forward, g, name, v)[:2])
+    unit = max(_unit(v) for v in directions.values())
+    first = _joint_five_point(forward, g, directions, 1e-3 / unit)
+    if abs(by_complex - first) <= 1e-6 * max(abs(by_complex), abs(first)):
+        return by_complex
+    estimates = [_joint_five_point(forward, g, directions, h / unit) for h in _STENCIL_STEPS]
+    gaps = [abs(a - b) for a, b in zip(estimates, estimates[1:], strict=False)]
+    best = int(np.argmin(gaps))
+    return by_complex if _agrees(by_complex, estimates[best + 1], gaps[best]) else None
+
+
+def _joint_five_point(forward: Forward, g: np.ndarray, directions, h: float) -> float:
+    def at(t: float) -> float:
+        moved = {n: forward.values[n] + t * v for n, v in directions.items()}
+        return float(np.sum(g * forward(**moved)))
+
+    return _central(at, h)
 
 
 def _agrees(by_complex: float, by_stencil: float, uncertainty: float) -> bool:

@@ -116,7 +116,7 @@ def test_result_marker_is_found_at_its_line_with_its_equation():
     page = parse_page("Text\n\n<!-- result: r -->\n$$\ny = 2 x\n$$\n")
     (marker,) = page.results
     assert (marker.name, marker.line) == ("r", 3)
-    assert (marker.equation, marker.equation_line) == ("y = 2 x", 4)
+    assert (marker.equation, marker.equation_line) == ("y = 2 x", 5)  # the LaTeX's own line
 
 
 def test_a_marker_in_a_blockquote_keeps_its_equation():
@@ -177,3 +177,22 @@ def test_a_finder_can_be_configured_like_the_site():
 def test_a_finder_without_superfences_is_refused():
     with pytest.raises(ValueError, match="pymdownx.superfences"):
         BlockFinder(["attr_list", "fenced_code"])
+
+
+def test_markers_stacked_before_a_table_take_its_rows_in_order():
+    text = (
+        "<!-- result: a -->\n<!-- result: b -->\n"
+        "| Operation | Matrix | Index |\n|---|---|---|\n"
+        "| Sum $c$ | $Z = X + Y$ | $z_{ij} = x_{ij} + y_{ij}$ |\n"
+        "| Scale | $Z = cX$ | $z_{ij} = c\\, x_{ij}$ |\n"
+    )
+    a, b = parse_page(text).results
+    assert (a.equation, a.equation_line) == (r"Z = X + Y \qquad z_{ij} = x_{ij} + y_{ij}", 5)
+    assert (b.equation, b.equation_line) == (r"Z = cX \qquad z_{ij} = c\, x_{ij}", 6)
+
+
+def test_an_environment_display_after_a_marker_is_its_equation():
+    text = "<!-- result: r -->\n\\begin{align}\ny &= x \\\\\nz &= y\n\\end{align}\n"
+    (marker,) = parse_page(text).results
+    assert marker.equation.startswith("\\begin{align}") and marker.equation.endswith("\\end{align}")
+    assert marker.equation_line == 2

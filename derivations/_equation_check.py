@@ -218,13 +218,21 @@ class _Bindings:
             base = dict(self.base, **{key: v})
             return self._with_definitions(base, key, total=denominator.total)
 
+        output_defined = self.output in self.definitions and key not in self.inputs
         if numerator.is_loss:
-            function = self._loss_by(key)
+            if output_defined:  # through the output's definition: an intermediate's gradient
+                g = self.values["g"]
+
+                def function(v):
+                    return np.sum(g * moved(v)[self.output])
+
+            else:
+                function = self._loss_by(key)
         else:
             target = (
                 env.resolve(numerator.name, bool(numerator.indices)) if numerator.name else None
             )
-            if target == self.output and self.f is not None:
+            if target == self.output and self.f is not None and not output_defined:
                 function = self._output_by(key)
             elif target is not None and target != key and target not in self.definitions:
                 shape = np.shape(self.values[target])
@@ -233,7 +241,7 @@ class _Bindings:
                 return _identity(x0.shape)
             else:
 
-                def function(v):  # noqa: E306 - the numerator evaluated with the variable moved
+                def function(v):  # the numerator evaluated with the variable moved
                     return evaluate(numerator, Environment(moved(v), self.derivative))
 
         return self._jacobian(function, x0)

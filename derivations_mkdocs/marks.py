@@ -1,23 +1,30 @@
 """Turning a page's verification into what its reader sees, in the rendered HTML.
 
 Each result marker (an HTML comment the renderer kept) becomes a verification mark
-linking to the checks that prove it and to the report; each derivation block, found
-by its placeholders, gets an anchor before it and, after it, a note of what was
-checked or a red admonition with the failure.
+that names its equation's number and links to the checks that prove it and to the
+report; each derivation block, found by its placeholders, gets an anchor before it and,
+after it, a note of what was checked or a red box with the failure. A long block folds,
+with its note, behind a line that says what it checks (open when it fails), and a page
+with failures starts with a banner that lists them and links to each box.
 """
 
 from __future__ import annotations
 
+import re
 from html import escape
 
 from mkdocs.utils import get_relative_url
 
 from derivations import KIND_NAMES, format_shape
-from derivations.blocks import Problem
+from derivations.blocks import Block, Problem
 from derivations.pages import PageVerification
 
 from .fence import Comment
-from .report import REPORT_URL, report_anchor
+from .report import REPORT_URL, duration, report_anchor
+
+#: Blocks longer than this many lines fold behind their summary line.
+FOLD_LINES = 25
+_LABEL = re.compile(r"\\label\{([^{}]+)\}")
 
 
 def decorate_html(
@@ -28,10 +35,11 @@ def decorate_html(
     *,
     enabled: bool = True,
 ) -> str:
-    """The page's HTML with marks, notes and failure admonitions in place of its comments."""
+    """The page's HTML with marks, notes and failure boxes in place of its comments."""
     report_url = get_relative_url(REPORT_URL, page_url)
     owned = _assign_problems(verification)
-    names = {m.name for m in verification.results}
+    boxes = _Boxes(verification.path)
+    markers = {m.name: m for m in verification.results}
     opened = [c.placeholder[1] for c in found if c.placeholder and c.placeholder[0] == "open"]
     position = {number: i for i, number in enumerate(opened)}
     pieces, cursor = [], 0
@@ -43,70 +51,153 @@ def decorate_html(
             replacement = ""
             if i < len(verification.blocks):
                 block = verification.blocks[i]
+                problems = owned.get(("block", block.index), [])
                 if kind == "open":
-                    replacement = f'<div class="derivation-anchor" id="check-{i + 1}"></div>'
+                    replacement = _before_block(block, verification, problems)
                 else:
-                    replacement = _after_block(block, verification, owned, enabled)
-        elif comment.text.startswith(" result: ") and comment.text.split()[-1] in names:
-            name = comment.text.split()[-1]
-            replacement = _mark(name, verification, report_url, enabled)
-            if owned.get(("result", name)):
-                replacement += _admonition(verification.path, owned[("result", name)])
+                    replacement = _after_block(block, verification, problems, boxes)
+        elif comment.text.startswith(" result: ") and comment.text.split()[-1] in markers:
+            marker = markers[comment.text.split()[-1]]
+            replacement = _mark(marker, verification, report_url, enabled)
+            if owned.get(("result", marker.name)):
+                replacement += boxes.box(owned[("result", marker.name)])
         if replacement is not None:
             pieces += [html[cursor : comment.start], replacement]
             cursor = comment.end
     pieces.append(html[cursor:])
     page_level = owned.get(("page", None))
-    head = _admonition(verification.path, page_level) if page_level else ""
-    return head + "".join(pieces)
+    body = (boxes.box(page_level) if page_level else "") + "".join(pieces)
+    return boxes.banner() + body
 
 
 def _assign_problems(verification: PageVerification) -> dict[tuple, list[Problem]]:
-    """Attach each problem to the block or result marker at its line, else to the page."""
+    """Attach each problem to the block or result (marker or equation) at its line, else to
+    the page."""
     owned: dict[tuple, list[Problem]] = {}
-    markers = {m.line: m.name for m in verification.results}
     for problem in verification.problems:
         owner: tuple = ("page", None)
         for block in verification.blocks:
             if block.line <= problem.line <= block.end_line:
                 owner = ("block", block.index)
-        if problem.line in markers:
-            owner = ("result", markers[problem.line])
+        for marker in verification.results:
+            last = marker.equation_line + (marker.equation or "").count("\n")
+            if problem.line == marker.line or marker.equation_line <= problem.line <= last:
+                owner = ("result", marker.name)
         owned.setdefault(owner, []).append(problem)
     return owned
 
 
-def _after_block(block, verification, owned, enabled) -> str:
-    problems = owned.get(("block", block.index), [])
+class _Boxes:
+    """The red boxes of a page, numbered so that the banner at its top can link to each."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.titles: list[str] = []
+
+    def box(self, problems: list[Problem]) -> str:
+        first, *rest = problems[0].located(self.path).split("\n")
+        self.titles.append(first)
+        body = "\n".join([*rest, *(p.located(self.path) for p in problems[1:])]).strip("\n")
+        detail = f"<pre><code>{escape(body)}</code></pre>" if body else ""
+        return (
+            f'<div class="admonition failure derivation-failure" id="failure-{len(self.titles)}">'
+            f'<p class="admonition-title">{escape(first)}</p>{detail}</div>'
+        )
+
+    def banner(self) -> str:
+        if not self.titles:
+            return ""
+        items = "".join(
+            f'<li><a href="#failure-{i}">{escape(title)}</a></li>'
+            for i, title in enumerate(self.titles, start=1)
+        )
+        count = len(self.titles)
+        return (
+            '<div class="admonition failure derivation-banner" role="alert">'
+            f'<p class="admonition-title">This page has {count} derivation '
+            f"failure{'s' if count != 1 else ''}</p><ul>{items}</ul></div>"
+        )
+
+
+def _folds(block: Block) -> bool:
+    return block.source.count("\n") > FOLD_LINES
+
+
+def _before_block(block: Block, verification: PageVerification, problems: list[Problem]) -> str:
+    anchor = f'<div class="derivation-anchor" id="check-{block.index + 1}"></div>'
+    if not _folds(block):
+        return anchor
+    outcome = verification.outcomes[block.index]
     if problems:
-        return _admonition(verification.path, problems)
+        kind, summary = "failure", escape(problems[0].message.splitlines()[0])
+    elif outcome.status == "not run":
+        kind, summary = "note", "Not checked in this build"
+    else:
+        kind, summary = "success", escape(_fold_summary(outcome.reports))
+    title = f" ({escape(block.title)})" if block.title else ""
+    state = " open" if problems else ""
+    return (
+        f'{anchor}<details class="derivation-fold {kind}"{state}>'
+        f"<summary>{summary}{title}</summary>"
+    )
+
+
+def _fold_summary(reports: list[dict]) -> str:
+    checks = [r for r in reports if not (r.get("expected") and not r["passed"])]
+    described = []
+    for report in checks[:3]:
+        what = (
+            report["function"] if report["function"] != "<lambda>" else KIND_NAMES[report["kind"]]
+        )
+        described.append(f"{what} ({report['method']})")
+    more = ", …" if len(checks) > 3 else ""
+    return f"{len(checks)} check{'s' if len(checks) != 1 else ''}: {', '.join(described)}{more}"
+
+
+def _after_block(block, verification, problems, boxes: _Boxes) -> str:
+    closing = "</details>" if _folds(block) else ""
+    if problems:
+        return boxes.box(problems) + closing
     outcome = verification.outcomes[block.index]
     if outcome.status == "not run":
         return (
             '<p class="derivation-note">This block was not run in this build '
-            "(derivation checks are off).</p>"
+            "(derivation checks are off).</p>" + closing
         )
-    return _note(block, outcome, verification)
+    return _note(block, outcome, verification) + closing
 
 
-def _mark(name: str, verification: PageVerification, report_url: str, enabled: bool) -> str:
+def _equation_number(marker) -> str:
+    """MathJax's own reference to the marked equation, when it has a label: its number."""
+    match = _LABEL.search(marker.equation or "")
+    if match is None:
+        return ""
+    return (
+        f' <span class="arithmatex result-mark__number">\\(\\eqref{{{escape(match[1])}}}\\)</span>'
+    )
+
+
+def _mark(marker, verification: PageVerification, report_url: str, enabled: bool) -> str:
+    name = marker.name
     anchor = report_anchor(verification.path, name)
+    number = _equation_number(marker)
     proofs = verification.proofs.get(name)
+    report = (
+        f'<a class="result-mark__report" href="{report_url}#{anchor}" '
+        f'title="This result in the verification report">{escape(name)}</a>'
+    )
     if proofs:
         title = "; ".join(_summary(r) for r in verification.proving_reports(name))
         label = "equation verified" if verification.evaluated(name) else "verified"
         return (
             f'<p class="result-mark result-mark--verified" id="result-{escape(name)}">'
             f'<a href="#check-{proofs[0][0] + 1}" title="{escape(title)}">'
-            f'<span aria-hidden="true">✓</span> {label}</a> '
-            f'<a class="result-mark__report" href="{report_url}#{anchor}">'
-            f"{escape(name)}</a></p>"
+            f'<span aria-hidden="true">✓</span> {label}</a>{number} {report}</p>'
         )
     label = "not checked in this build" if not enabled else "NOT verified"
     return (
         f'<p class="result-mark result-mark--failed" id="result-{escape(name)}">'
-        f'<span aria-hidden="true">✗</span> {label} '
-        f'<a class="result-mark__report" href="{report_url}#{anchor}">{escape(name)}</a></p>'
+        f'<span aria-hidden="true">✗</span> {label}{number} {report}</p>'
     )
 
 
@@ -151,7 +242,7 @@ def _note(block, outcome, verification: PageVerification) -> str:
         items.append(f"<li><code>{escape(report['function'])}</code>: {what}</li>")
     demos = sum(1 for r in outcome.reports if r.get("expected") and not r["passed"])
     checks = len(outcome.reports) - demos
-    timing = "cached" if outcome.cached else f"{outcome.seconds:.2f} s"
+    timing = duration(outcome.seconds) + (", cached" if outcome.cached else "")
     verifies = ", ".join(f"<code>{escape(n)}</code>" for n in block.verifies)
     what = f" verifying {verifies}" if verifies else ""
     extra = (
@@ -163,14 +254,4 @@ def _note(block, outcome, verification: PageVerification) -> str:
         f'<div class="derivation-note"><p><span aria-hidden="true">✓</span> '
         f"<strong>Checked</strong>: {checks} check{'s' if checks != 1 else ''}{what} "
         f"passed{extra} ({timing}).</p><ul>{''.join(items)}</ul></div>"
-    )
-
-
-def _admonition(path: str, problems: list[Problem]) -> str:
-    body = "\n".join(escape(p.located(path)) for p in problems)
-    title = escape(problems[0].located(path).split("\n")[0])
-    return (
-        f'<div class="admonition failure derivation-failure">'
-        f'<p class="admonition-title">{title}</p>'
-        f"<pre><code>{body}</code></pre></div>"
     )

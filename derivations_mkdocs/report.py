@@ -11,7 +11,7 @@ from pathlib import Path
 
 from mkdocs.utils import get_relative_url
 
-from derivations import KIND_NAMES
+from derivations import KIND_NAMES, format_shape
 from derivations.pages import PageVerification
 
 REPORT_PAGE = "verification.md"
@@ -39,6 +39,40 @@ def _link_from_report(src_uri: str) -> str:
 #: What a page writes (through the home page's macro) where the build's totals go; the hook
 #: replaces it once every page is verified, so rendering never waits for the checks.
 SUMMARY_PLACEHOLDER = '<span class="verification-summary"></span>'
+
+
+_RESULT_PLACEHOLDER = re.compile(
+    r'<span class="verification-result" data-post="([^"]+)" data-result="([^"]+)"></span>'
+)
+
+
+def result_placeholder(post: str, name: str) -> str:
+    """Where a page (the home page) shows one result's verdict, filled in at the end."""
+    return f'<span class="verification-result" data-post="{post}" data-result="{name}"></span>'
+
+
+def fill_results(html: str, pages: Mapping[str, PageVerification], page_url: str) -> str:
+    """Every result placeholder of ``html`` replaced by that result's verdict and links."""
+
+    def verdict(match: re.Match) -> str:
+        post, name = match[1], match[2]
+        page = pages.get(post)
+        post_url = get_relative_url(post.removesuffix(".md") + "/", page_url)
+        report = get_relative_url(REPORT_URL, page_url)
+        anchor = report_anchor(page.path, name) if page else ""
+        if page is None or name not in page.proofs:
+            state = '<strong class="verification-failed">✗ not verified in this build</strong>'
+        elif page.evaluated(name):
+            state = "<strong>✓ Proven at build time from this very equation</strong>"
+        else:
+            state = "<strong>✓ Verified at build time</strong>"
+        return (
+            f'<span class="featured-result">{state}: read its '
+            f'<a href="{escape(post_url)}#result-{escape(name)}">derivation</a>, or its '
+            f'<a href="{escape(report)}#{anchor}">row in the verification report</a>.</span>'
+        )
+
+    return _RESULT_PLACEHOLDER.sub(verdict, html)
 
 
 def summary_html(summary: dict, page_url: str) -> str:
@@ -97,10 +131,11 @@ def report_markdown(
         "The same data, one record per check, is in "
         f'<a href="{_link_from_report("verification.json")}">verification.json</a>.',
         "",
-        "A result is verified when the derivation block that names it ran all its checks "
-        "without a failure. The error is each check's normalised error; it must not exceed "
-        "the tolerance of its method (complex step 1e-12, 5-point stencil 1e-8, "
-        "identities 1e-12).",
+        "A result is verified when every block that lists it passed and a check attributed "
+        "to it proved it; *equation verified* means that one of those checks evaluated the "
+        "result's displayed equation itself. The error is each check's normalised error; it "
+        "must not exceed the tolerance of its method (complex step 1e-12, 5-point stencil "
+        "1e-8, identities and equations without derivatives 1e-12).",
         "",
     ]
     for src_uri, page in pages.items():
@@ -109,7 +144,7 @@ def report_markdown(
         lines += [f"## [{escape(titles.get(src_uri, src_uri))}]({src_uri})", ""]
         lines += [
             '<table class="verification-table"><thead><tr><th>Result</th><th>Line</th>'
-            "<th>Checks</th><th>Method</th><th>Error / tolerance</th><th>Time</th>"
+            "<th>Proven by</th><th>Method</th><th>Error / tolerance</th><th>Time</th>"
             "<th>Status</th></tr></thead><tbody>"
         ]
         lines += [_row(src_uri, page, marker) for marker in page.results]
@@ -127,7 +162,8 @@ def _headline(summary: dict) -> str:
         )
     return (
         f"**{summary['results']} results on {summary['pages']} pages, all verified "
-        f"numerically at build time by {summary['checks']} checks.**"
+        f"numerically at build time by {summary['checks']} checks; "
+        f"{summary['evaluated']} of them proven from their displayed equation.**"
     )
 
 
@@ -136,23 +172,49 @@ def _row(src_uri: str, page: PageVerification, marker) -> str:
     index = page.verified.get(marker.name)
     href = f"{_link_from_report(src_uri)}#result-{marker.name}"
     link = f'<a href="{escape(href)}">{marker.line}</a>'
-    name = f'<td id="{anchor}"><code>{escape(marker.name)}</code></td>'
+    name = f"<td><code>{escape(marker.name)}</code></td>"
     if index is None:
         return (
-            f'<tr>{name}<td>{link}</td><td colspan="4"></td>'
+            f'<tr id="{anchor}">{name}<td>{link}</td><td colspan="4"></td>'
             '<td class="verification-failed">✗&nbsp;not&nbsp;verified</td></tr>'
         )
     outcome = page.outcomes[index]
     reports = page.proving_reports(marker.name)
-    checks = "<br>".join(escape(f"{KIND_NAMES[r['kind']]} of {r['function']}") for r in reports)
-    methods = "<br>".join(escape(r["method"]) for r in reports)
-    errors = "<br>".join(f"{r['error']:.1e} / {r['tolerance']:.0e}" for r in reports)
-    timing = "cached" if outcome.cached else f"{outcome.seconds:.2f} s"
+    checks = "<br>".join(escape(check_label(r)) for r in reports)
+    methods = "<br>".join(f'<span class="number">{escape(r["method"])}</span>' for r in reports)
+    errors = "<br>".join(
+        f'<span class="number">{r["error"]:.1e}&nbsp;/&nbsp;{r["tolerance"]:.0e}</span>'
+        for r in reports
+    )
+    timing = f'<span class="number">{duration(outcome.seconds)}</span>'
+    if outcome.cached:
+        timing += '<br><span class="number">(cached)</span>'
     status = "✓&nbsp;equation&nbsp;verified" if page.evaluated(marker.name) else "✓&nbsp;verified"
     return (
-        f"<tr>{name}<td>{link}</td><td>{checks}</td><td>{methods}</td><td>{errors}</td>"
-        f'<td>{timing}</td><td class="verification-passed">{status}</td></tr>'
+        f'<tr id="{anchor}">{name}<td>{link}</td><td>{checks}</td><td>{methods}</td>'
+        f'<td>{errors}</td><td>{timing}</td><td class="verification-passed">{status}</td></tr>'
     )
+
+
+def duration(seconds: float) -> str:
+    """A time a reader takes in at a glance: 0.4 ms, 12 ms, 1.25 s."""
+    if seconds < 0.01:
+        return f"{seconds * 1000:.1f}&nbsp;ms"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f}&nbsp;ms"
+    return f"{seconds:.2f}&nbsp;s"
+
+
+def check_label(report: dict) -> str:
+    """What a check compared, in a few words: named after its function when it has a name."""
+    kind = KIND_NAMES[report["kind"]]
+    if report["kind"] == "equation":
+        count = report.get("relations", 0)
+        return f"its displayed equation ({count} relation{'s' if count != 1 else ''})"
+    if report["function"] != "<lambda>":
+        return f"{kind} of {report['function']}"
+    shapes = ", ".join(f"{k} {format_shape(v)}" for k, v in report["inputs"].items())
+    return f"{kind} on {shapes}"
 
 
 def _commit(root: Path | None) -> str:

@@ -1,4 +1,5 @@
-"""mkdocs-macros module: the series list and the verification line on the home page.
+"""mkdocs-macros module: the series list, the verification line and a verified equation on the
+home page.
 
 Only pages with ``render_macros: true`` use these (``render_by_default: false``).
 """
@@ -9,7 +10,9 @@ from pathlib import Path
 
 from mkdocs.utils.meta import get_data
 
-from derivations_mkdocs.report import SUMMARY_PLACEHOLDER
+from derivations.blocks import parse_page
+from derivations.source import read_page
+from derivations_mkdocs.report import SUMMARY_PLACEHOLDER, result_placeholder
 
 
 def series(docs_dir: str) -> list[dict]:
@@ -37,6 +40,14 @@ def define_env(env) -> None:
             f"{i}. [{post['title']}]({post['file']}): {post['summary']}"
             for i, post in enumerate(series(env.conf["docs_dir"]), start=1)
         )
+
+    @env.macro
+    def featured_result(post: str, name: str) -> str:
+        """The displayed equation of one result of a post, and (filled in by the hook once
+        the build knows) whether it was verified and where its derivation and check are."""
+        source = read_page(Path(env.conf["docs_dir"], post))
+        marker = next(m for m in parse_page(source.body).results if m.name == name)
+        return f"$$\n{marker.equation}\n$$\n\n{result_placeholder(post, name)}"
 
     @env.macro
     def verification_line() -> str:

@@ -34,6 +34,7 @@ from derivations_mkdocs.marks import decorate_html
 from derivations_mkdocs.report import (
     REPORT_PAGE,
     SUMMARY_PLACEHOLDER,
+    fill_results,
     report_markdown,
     summarise,
     summary_html,
@@ -315,11 +316,14 @@ def on_page_content(html: str, page: Page, config, files: Files) -> str:
 
 
 def on_post_page(output: str, page: Page, config) -> str:
-    """The build's totals where a page asked for them (the home page), now that all are known."""
-    if SUMMARY_PLACEHOLDER not in output:
-        return output
-    summary = summarise(_all_pages(), enabled=_state.enabled)
-    return output.replace(SUMMARY_PLACEHOLDER, summary_html(summary, page.url))
+    """The build's totals and verdicts where a page asked for them (the home page), now that
+    all are known."""
+    if SUMMARY_PLACEHOLDER in output:
+        summary = summarise(_all_pages(), enabled=_state.enabled)
+        output = output.replace(SUMMARY_PLACEHOLDER, summary_html(summary, page.url))
+    if 'class="verification-result"' in output:
+        output = fill_results(output, _all_pages(), page.url)
+    return output
 
 
 def on_post_build(config) -> None:

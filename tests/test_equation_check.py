@@ -155,3 +155,40 @@ def test_the_loss_must_be_differentiated_by_an_input_of_the_forward_function():
             x=(3,),
             W=(4, 3),
         )
+
+
+def tanh_of_product(x, A):
+    return np.tanh(A @ x)
+
+
+CHAIN_SYMBOLS = {"u": lambda x, A: A @ x, "y": lambda u: np.tanh(u)}
+
+
+def test_the_chain_rule_reads_the_output_through_its_definition_for_an_intermediate():
+    latex = (
+        r"\frac{\partial y_i}{\partial x_p} = "
+        r"\sum_m \frac{\partial y_i}{\partial u_m}\, \frac{\partial u_m}{\partial x_p}"
+    )
+    report = check_equation(
+        "chain", tanh_of_product, symbols=CHAIN_SYMBOLS, latex=latex, x=(3,), A=(4, 3)
+    )
+    assert report.passed
+
+
+def test_the_loss_gradient_of_an_intermediate_goes_through_the_output_definition():
+    latex = (
+        r"\frac{\partial L}{\partial x_p} = "
+        r"\sum_i \frac{\partial L}{\partial u_i}\, \frac{\partial u_i}{\partial x_p}"
+    )
+    assert check_equation(
+        "fan", tanh_of_product, symbols=CHAIN_SYMBOLS, latex=latex, x=(3,), A=(4, 3)
+    ).passed
+    with pytest.raises(EquationMismatch):
+        check_equation(
+            "fan",
+            tanh_of_product,
+            symbols=CHAIN_SYMBOLS,
+            latex=latex.replace(r"\sum_i", r"2 \sum_i"),
+            x=(3,),
+            A=(4, 3),
+        )

@@ -140,6 +140,8 @@ def subject_of(latex: str | None) -> str | None:
         relation = parse_equation(latex).relations[0]
     except (EquationError, IndexError):
         return None
+    except Exception:  # noqa: BLE001 - a parser bug must not stop the build; check_equation reports it
+        return None
     derivative = relation.sides[0].derivative
     return derivative.denominator.name if derivative is not None else None
 

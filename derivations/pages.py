@@ -193,4 +193,6 @@ def not_evaluated_reason(latex: str | None) -> str:
         parse_equation(latex)
     except EquationError as error:
         return f"its LaTeX is outside the notation the build evaluates: {error.message}"
+    except Exception as error:  # noqa: BLE001 - a parser bug is reported, not a crash
+        return f"the equation parser failed on it ({type(error).__name__}: {error})"
     return "no check_equation evaluates it: it is proven by the code checks bound to it"

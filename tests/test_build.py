@@ -6,7 +6,7 @@ from html import unescape
 
 import pytest
 from sites import MISMATCH_TEXT as MISMATCH
-from sites import PASSING, build, make_site
+from sites import PASSING, Server, build, make_site
 
 
 def error_lines(result):
@@ -167,3 +167,45 @@ def test_malformed_settings_fail_the_build_with_a_clear_message(tmp_path, settin
     result = build(site)
     assert result.returncode == 1
     assert message in result.stderr
+
+
+LONG = PASSING.replace("check(sine", "".join(f"step_{i} = {i}\n" for i in range(30)) + "check(sine")
+
+
+def test_a_long_block_folds_behind_a_line_that_says_what_it_checks(tmp_path):
+    site = make_site(tmp_path, {"index.md": LONG})
+    assert build(site).returncode == 0
+    html = (site / "site" / "index.html").read_text()
+    fold = re.search(r'<details class="derivation-fold success"><summary>(.*?)</summary>', html)
+    assert fold and unescape(fold[1]) == "1 check: sine (complex step) (Sine)"
+    assert html.index("<details") < html.index('class="derivation-note"') < html.index("</details>")
+
+
+def test_a_short_block_does_not_fold(tmp_path):
+    site = make_site(tmp_path, {"index.md": PASSING})
+    build(site)
+    assert "derivation-fold" not in (site / "site" / "index.html").read_text()
+
+
+def test_a_failing_page_starts_with_a_banner_linking_to_each_open_red_box(tmp_path):
+    failing = LONG.replace("return g * np.cos(x)", "return -g * np.cos(x)")
+    site = make_site(tmp_path, {"index.md": failing})
+    with Server(site) as server:
+        html = server.wait_for(lambda h: "derivation-banner" in h)
+    banner = html[
+        html.index("derivation-banner") : html.index("</div>", html.index("derivation-banner"))
+    ]
+    links = re.findall(r'href="#(failure-\d+)"', banner)
+    assert links and all(f'id="{anchor}"' in html for anchor in links)
+    assert '<details class="derivation-fold failure" open>' in html
+    title = re.search(r'id="failure-1"><p class="admonition-title">(.*?)</p>', html)[1]
+    body = re.search(r'id="failure-1">.*?<pre><code>(.*?)</code>', html, re.S)[1]
+    assert unescape(title).startswith("docs/index.md:") and unescape(title) not in unescape(body)
+
+
+def test_a_mark_names_its_equation_by_mathjax_reference_when_the_equation_has_a_label(tmp_path):
+    labelled = PASSING.replace("g_p \\cos x_p\n$$", "g_p \\cos x_p \\label{eq:sine}\n$$")
+    site = make_site(tmp_path, {"index.md": labelled})
+    assert build(site).returncode == 0
+    html = (site / "site" / "index.html").read_text()
+    assert '<span class="arithmatex result-mark__number">\\(\\eqref{eq:sine}\\)</span>' in html

@@ -289,3 +289,13 @@ def test_scalar_notation_is_element_wise_over_arrays():
         evaluate(s, {"sigma": sigma, "x": x}) for s in sides(r"s = \sigma(x)\, \sigma(-x)")[1:]
     ]
     assert np.allclose(values[0], sigma(x) * sigma(-x))
+
+
+def test_a_delta_with_a_gather_selects_the_class_of_each_row():
+    from derivations.equations import Environment, evaluate, parse_equation
+
+    t = np.array([2, 0, 2, 1])
+    E = np.arange(15.0).reshape(3, 5)
+    relation = parse_equation(r"y_{bd} = \sum_v \delta_{t_b v} e_{vd}").relations[0]
+    value = evaluate(relation.sides[1], Environment({"t": t, "e": E, "y": E[t]}))
+    np.testing.assert_array_equal(value, E[t])

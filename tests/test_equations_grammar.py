@@ -489,3 +489,30 @@ def test_malformed_input_names_the_construct_and_its_offset(latex, message):
 def test_error_carries_message_and_offset_separately():
     caught = error(r"a = \lim b")
     assert (caught.message, caught.offset) == (r"\lim is not supported", 4)
+
+
+def test_no_malformed_equation_raises_anything_but_an_equation_error():
+    """Cut and spliced copies of real-looking equations: errors are ours, never a crash."""
+    import random
+
+    from derivations.equations import EquationError, parse_equation
+
+    seeds = [
+        r"\frac{\partial L}{\partial x_{bp}} = \sum_h g_{bh} \delta_{t_b h} \hat{x}_{bh}",
+        r"y_{bd} = \sum_v \delta_{t_b v} e_{vd} = e_{t_b d}",
+        r"\frac{\partial L}{\partial W} = G^\top X \qquad "
+        r"\frac{d}{dx} \sigma(x) = \sigma(x)(1 - \sigma(x))",
+        r"\begin{aligned} \mu_b &= \frac{1}{H} \sum_h x_{bh} \\ "
+        r"c_{bh} &= x_{bh} - \mu_b \end{aligned}",
+    ]
+    rng = random.Random(0)
+    for _ in range(3000):
+        text = rng.choice(seeds)
+        i, j = sorted(rng.randrange(len(text) + 1) for _ in range(2))
+        mutated = (
+            text[:i] + rng.choice(["", "_", "{", "}", "\\delta_{", "t_b", "^\\top", "&"]) + text[j:]
+        )
+        try:
+            parse_equation(mutated)
+        except EquationError:
+            pass

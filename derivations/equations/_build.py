@@ -207,10 +207,10 @@ class _Builder(Transformer):
 
     def delta(self, meta, children):
         _, subscript = children
-        letters = _plain_letters(subscript, "\\delta")
-        if len(letters) != 2:
+        suffix, indices = _split_subscript(subscript)
+        if suffix or len(indices) != 2:
             raise EquationError("\\delta takes two indices", meta.start_pos)
-        return Delta(tuple(letters), start=meta.start_pos, end=meta.end_pos)
+        return Delta(tuple(indices), start=meta.start_pos, end=meta.end_pos)
 
     def ones(self, meta, children):
         letters = _plain_letters(children[1], "\\mathbf{1}") if len(children) > 1 else []
@@ -426,7 +426,9 @@ def _split_subscript(items: list) -> tuple[str, list]:
 def _plain_letters(items: list, what: str) -> list[Letter]:
     suffix, indices = _split_subscript(items)
     if suffix or any(isinstance(index, Gather) for index in indices):
-        raise EquationError(f"{what} takes plain index letters", items[0].start_pos)
+        first = items[0]
+        start = getattr(first, "start_pos", None)
+        raise EquationError(f"{what} takes plain index letters", getattr(first, "start", start))
     return indices
 
 

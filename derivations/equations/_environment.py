@@ -119,7 +119,15 @@ def index_sizes(relation: Relation, env: Environment) -> Sizes:
         if bound is not None and not callable(bound) and np.ndim(bound) == 0:
             if float(bound) == int(bound) and int(bound) > 0:
                 sizes.learn(letter, int(bound), letter.upper(), relation.offset)
-    deltas = [node.indices for node in nodes if isinstance(node, Delta)]
+    deltas = []
+    for node in nodes:
+        if isinstance(node, Delta):
+            for index in node.indices:  # a gather's own indices have the ranges of its tensor
+                if isinstance(index, Gather):
+                    gathered = index.symbol
+                    _learn_from(sizes, gathered.name, gathered.indices, env, gathered.start)
+            if all(isinstance(index, Letter) for index in node.indices):
+                deltas.append(node.indices)
     while True:
         learnt = False
         for first, second in deltas:

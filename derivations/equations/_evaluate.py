@@ -157,11 +157,32 @@ class _IndexEvaluator:
 
     def _delta(self, node: Delta) -> Labelled:
         first, second = node.indices
+        if isinstance(first, Gather) or isinstance(second, Gather):
+            return self._delta_of_positions(first, second)
         rows = self.sizes.of(first.letter, first.start)
         if first.letter == second.letter:
             return np.ones(rows), (first.letter,)
         eye = np.eye(rows, self.sizes.of(second.letter, second.start))
         return eye, (first.letter, second.letter)
+
+    def _delta_of_positions(self, first, second) -> Labelled:
+        """A delta with a gather among its indices: 1 where the two positions agree."""
+        parts = []
+        for index in (first, second):
+            if isinstance(index, Gather):
+                positions, letters = self._symbol(index.symbol)
+                if not np.issubdtype(positions.dtype, np.integer):
+                    raise EquationError(
+                        f"{index.symbol.name} is used as an index but holds {positions.dtype} "
+                        "values",
+                        index.start,
+                    )
+                parts.append((positions, letters))
+            else:
+                parts.append((np.arange(self.sizes.of(index.letter, index.start)), (index.letter,)))
+        letters = ordered_union(part[1] for part in parts)
+        a, b = np.broadcast_arrays(*(_aligned(part, letters) for part in parts))
+        return (a == b).astype(float), letters
 
     def _ones(self, node: Ones) -> Labelled:
         letters = tuple(dict.fromkeys(letter.letter for letter in node.indices))

@@ -60,9 +60,10 @@ class Symbol(Expr):
 
 @dataclass(frozen=True)
 class Delta(Expr):
-    """The Kronecker delta ``\\delta_{ip}``."""
+    """The Kronecker delta ``\\delta_{ip}``; an index may be a gather (``\\delta_{t_b v}``:
+    1 where v is the class t_b)."""
 
-    indices: tuple[Letter, ...]
+    indices: tuple[Index, ...]
 
 
 @dataclass(frozen=True)

@@ -95,6 +95,10 @@ UNSUPPORTED = {
     "mm-kron": "Kronecker products described in prose",
     "mm-results": "each Jacobian is annotated with its shape tuple in prose",
     "ce-shift-invariance": "the loss L written as a function of a shifted matrix",
+    "pool-size": "a floor and a remainder (\\bmod)",
+    "pool2d-size": "floors",
+    "pool-kink": "one-sided limits",
+    "pool-first-max": "the minimum of a set defined by a condition",
 }
 
 # Result equations that break the index rules as the Conventions state them, with the problem.

@@ -108,6 +108,7 @@ def check_equation(
         report.output_shape = tuple(bound.values[output].shape)
     report.wrt = tuple(dict.fromkeys(d.denominator.name for d in equation.derivatives()))
     for relation in equation.relations:
+        bound.sizes = []
         env = Environment(bound.values, bound.derivative)
         try:
             sides = [np.asarray(evaluate(side, env), dtype=float) for side in relation.sides]
@@ -149,6 +150,7 @@ class _Bindings:
         self.f, self.inputs, self.output, self.rng = f, dict(values), output, rng
         self.method = "direct comparison"
         self.evaluations = 0
+        self.sizes: list[float] = []  # the magnitudes of the derivatives a relation reads
         given = dict(symbols(**copied(values)) if callable(symbols) else (symbols or {}))
         called = {
             node.function
@@ -275,6 +277,7 @@ class _Bindings:
             self.method = method
         jacobian = _numeric.numerical_jacobian(method, forward, "v", y0.shape)
         self.evaluations += forward.evaluations
+        self.sizes.append(float(np.max(np.abs(jacobian), initial=0.0)))
         return jacobian
 
 
@@ -303,7 +306,7 @@ def _compare(report, relation, sides, bound):
             for s in relation_symbols(relation)
             if isinstance(bound.values.get(s), np.ndarray) and bound.values[s].dtype.kind == "f"
         ]
-        scale = max([scale, *read])
+        scale = max([scale, *read, *bound.sizes])
     tolerance = TOLERANCE.get(bound.method, IDENTITY_TOLERANCE)
     for side, value in zip(relation.sides[1:], sides[1:], strict=True):
         diff = np.abs(value - left)

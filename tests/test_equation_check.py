@@ -192,3 +192,12 @@ def test_the_loss_gradient_of_an_intermediate_goes_through_the_output_definition
             x=(3,),
             A=(4, 3),
         )
+
+
+def test_a_zero_side_against_derivatives_is_judged_by_the_size_of_the_derivatives():
+    latex = r"\sum_p \frac{\partial L}{\partial x_p} = 0"
+    centred = lambda x: np.sum((x - x.mean()) ** 2)  # noqa: E731 - shift-invariant
+    assert check_equation("z", centred, output="L", symbols={"g": 1.0}, latex=latex, x=(4,)).passed
+    with pytest.raises(EquationMismatch):
+        shifted = lambda x: np.sum((x - 1) ** 2)  # noqa: E731 - not shift-invariant
+        check_equation("z", shifted, output="L", symbols={"g": 1.0}, latex=latex, x=(4,))

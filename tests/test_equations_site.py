@@ -91,7 +91,6 @@ UNSUPPORTED = {
     "ew-relu-kink": "one-sided limits",
     "ln-dx-constant": "a conclusion under a condition stated in prose ('if ... for every h')",
     "lin-shape": "a prose statement about shapes, with underbraces",
-    "lin-xw-relation": "a relation under a prose condition ('when')",
     "mm-kron": "Kronecker products described in prose",
     "mm-results": "each Jacobian is annotated with its shape tuple in prose",
     "ce-shift-invariance": "the loss L written as a function of a shifted matrix",

@@ -140,7 +140,6 @@ def test_report_marks_a_target_missed_when_a_wrong_gradient_passes(measured):
 
 def test_tagging_a_page_changes_every_derivation_block_and_nothing_else():
     from benchmarks.copies import tagged
-
     from derivations.blocks import parse_page
     from derivations.source import split_front_matter
 

@@ -246,7 +246,10 @@ class _Bindings:
                 def function(v):  # the numerator evaluated with the variable moved
                     return evaluate(numerator, Environment(moved(v), self.derivative))
 
-        return self._jacobian(function, x0)
+        relation = numerator.relation
+        return self._jacobian(
+            function, x0, pointwise=relation is not None and relation.mode == "scalar"
+        )
 
     def _loss_by(self, key: str):
         if self.f is None or key not in self.inputs:
@@ -266,7 +269,11 @@ class _Bindings:
             )
         return lambda v: self.f(**dict(copied(self.inputs), **{key: v}))
 
-    def _jacobian(self, function: Callable[[np.ndarray], Any], x0: np.ndarray) -> np.ndarray:
+    def _jacobian(
+        self, function: Callable[[np.ndarray], Any], x0: np.ndarray, *, pointwise: bool = False
+    ) -> np.ndarray:
+        """The Jacobian of ``function`` at ``x0``; in scalar notation, where values combine
+        element by element, the derivative at every point at once (its diagonal)."""
         forward = _numeric.Forward(lambda v: function(v), {"v": x0})
         y0 = np.asarray(forward(), dtype=float)
         g = self.rng.standard_normal(y0.shape)
@@ -275,7 +282,10 @@ class _Bindings:
         method = _numeric.COMPLEX_STEP if safe else _numeric.STENCIL
         if method == _numeric.STENCIL or self.method == "direct comparison":
             self.method = method
-        jacobian = _numeric.numerical_jacobian(method, forward, "v", y0.shape)
+        if pointwise and y0.shape == x0.shape:
+            jacobian = _numeric.pointwise_derivative(method, forward, "v")
+        else:
+            jacobian = _numeric.numerical_jacobian(method, forward, "v", y0.shape)
         self.evaluations += forward.evaluations
         self.sizes.append(float(np.max(np.abs(jacobian), initial=0.0)))
         return jacobian

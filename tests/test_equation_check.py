@@ -201,3 +201,10 @@ def test_a_zero_side_against_derivatives_is_judged_by_the_size_of_the_derivative
     with pytest.raises(EquationMismatch):
         shifted = lambda x: np.sum((x - 1) ** 2)  # noqa: E731 - not shift-invariant
         check_equation("z", shifted, output="L", symbols={"g": 1.0}, latex=latex, x=(4,))
+
+
+def test_a_derivative_in_scalar_notation_is_taken_at_every_point_at_once():
+    report = check_equation("sin", latex=r"\frac{d}{dx} \sin x = \cos x", x=(7,))
+    assert report.passed and report.evaluations <= 12
+    with pytest.raises(EquationMismatch):
+        check_equation("sin", latex=r"\frac{d}{dx} \sin x = \cos(-x) + x", x=(7,))

@@ -89,7 +89,6 @@ UNSUPPORTED = {
     "ew-relu": "cases",
     "ew-erf-series": "an infinite series with an ellipsis",
     "ew-relu-kink": "one-sided limits",
-    "ln-dx-constant": "a conclusion under a condition stated in prose ('if ... for every h')",
     "lin-shape": "a prose statement about shapes, with underbraces",
     "lin-xw-relation": "a relation under a prose condition ('when')",
     "mm-kron": "Kronecker products described in prose",

@@ -89,7 +89,6 @@ UNSUPPORTED = {
     "ew-relu": "cases",
     "ew-erf-series": "an infinite series with an ellipsis",
     "ew-relu-kink": "one-sided limits",
-    "ln-dx-constant": "a conclusion under a condition stated in prose ('if ... for every h')",
     "lin-shape": "a prose statement about shapes, with underbraces",
     "mm-kron": "Kronecker products described in prose",
     "mm-results": "each Jacobian is annotated with its shape tuple in prose",

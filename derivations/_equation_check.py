@@ -170,6 +170,8 @@ class _Bindings:
             base.setdefault("g", rng.standard_normal(y.shape))
         self.base = base
         self.values = self._with_definitions(base, changed=None)
+        if "g" not in self.values and output in self.values:  # the output is a definition
+            self.base["g"] = self.values["g"] = rng.standard_normal(np.shape(self.values[output]))
 
     def _with_definitions(self, base: dict, changed: str | None, total: bool = True) -> dict:
         """``base`` with every definition's value: in dependency order (total), or, when only
@@ -220,13 +222,18 @@ class _Bindings:
             base = dict(self.base, **{key: v})
             return self._with_definitions(base, key, total=denominator.total)
 
-        output_defined = self.output in self.definitions and key not in self.inputs
-        if numerator.is_loss:
-            if output_defined:  # through the output's definition: an intermediate's gradient
+        output_defined = self.output in self.definitions and (
+            key not in self.inputs or self.f is None
+        )
+        if denominator.via:
+            function = self._through(numerator, key, denominator.via)
+        elif numerator.is_loss:
+            if output_defined:  # an intermediate's gradient: everything after it recomputed
                 g = self.values["g"]
 
                 def function(v):
-                    return np.sum(g * moved(v)[self.output])
+                    after = self._with_definitions(dict(self.base, **{key: v}), key, total=True)
+                    return np.sum(g * after[self.output])
 
             else:
                 function = self._loss_by(key)
@@ -250,6 +257,37 @@ class _Bindings:
         return self._jacobian(
             function, x0, pointwise=relation is not None and relation.mode == "scalar"
         )
+
+    def _through(self, numerator, key: str, via: str):
+        """A restricted derivative, ``|_{via c}``: the variable moves only where c reads it,
+        and everything after c is computed again; other readers of the variable keep its
+        value. It needs c, and the output when the loss is differentiated, as definitions."""
+        from .equations import Environment
+
+        node = Environment(self.values).resolve(via, False) or via
+        if node not in self.definitions:
+            raise ValueError(
+                f"a derivative via {via!r} follows the path through {via}: bind {via!r} in "
+                "symbols as a definition (a function of the values it is computed from)"
+            )
+        params = inspect.signature(self.definitions[node]).parameters
+        if key not in params:
+            raise ValueError(f"a derivative of {key!r} via {via!r}: {via} does not read {key}")
+        if numerator.is_loss and self.output not in self.definitions:
+            raise ValueError(
+                f"a derivative of the loss via {via!r} needs the output {self.output!r} bound "
+                "as a definition too, so that everything after the path can be recomputed"
+            )
+        target = self.output if numerator.is_loss else numerator.name
+
+        def function(v):
+            read = {p: (v if p == key else self.values[p]) for p in params}
+            moved = dict(self.base, **{node: np.asarray(self.definitions[node](**read))})
+            after = self._with_definitions(moved, node, total=True)
+            value = after[target]
+            return np.sum(self.values["g"] * value) if numerator.is_loss else value
+
+        return function
 
     def _loss_by(self, key: str):
         if self.f is None or key not in self.inputs:

@@ -24,10 +24,12 @@ SERIES_ORDER = (
     "matrix-inverse",
     "einsum",
     "convolution",
+    "batch-normalization",
+    "rms-normalization",
 )
 
 
-def test_series_has_its_ten_posts():
+def test_series_has_its_posts_in_both_parts():
     assert [p.stem for p in POSTS] == sorted(SERIES_ORDER)
 
 

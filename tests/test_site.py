@@ -23,6 +23,7 @@ SERIES_ORDER = (
     "cross-entropy",
     "matrix-inverse",
     "einsum",
+    "attention",
     "convolution",
     "batch-normalization",
     "rms-normalization",

@@ -91,7 +91,6 @@ UNSUPPORTED = {
     "ew-relu-kink": "one-sided limits",
     "lin-shape": "a prose statement about shapes, with underbraces",
     "mm-kron": "Kronecker products described in prose",
-    "mm-results": "each Jacobian is annotated with its shape tuple in prose",
     "ce-shift-invariance": "the loss L written as a function of a shifted matrix",
 }
 

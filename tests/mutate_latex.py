@@ -17,21 +17,19 @@ KINDS = ("sign", "factor", "subscripts", "transpose", "term")
 def mutants(latex: str) -> dict[str, str]:
     """Kind of mistake -> the mutated LaTeX, for the kinds that apply to this equation."""
     equation = parse_equation(latex)
-    side = next(
-        (
-            relation.sides[-1]
-            for relation in equation.relations
-            if len(relation.sides) > 1 and not isinstance(relation.sides[-1].expr, Number)
-        ),
-        None,
-    )
+    relation = next((r for r in equation.relations if len(r.sides) > 1), None)
+    if relation is None:
+        return {}
+    side = next((s for s in reversed(relation.sides) if not isinstance(s.expr, Number)), None)
     if side is None:
         return {}
     start, end = side.offset, side.offset + len(side.text)
-    found = {
-        "sign": latex[:start] + r"-\left(" + side.text + r"\right)" + latex[end:],
-        "factor": latex[:start] + r"2\left(" + side.text + r"\right)" + latex[end:],
-    }
+    found = {}
+    # A relation that states "= 0" is blind to a sign or a factor on its other sides: what is
+    # zero stays zero. Only a dropped term or a wrong index can make it false.
+    if not any(isinstance(s.expr, Number) and s.expr.value == 0 for s in relation.sides):
+        found["sign"] = latex[:start] + r"-\left(" + side.text + r"\right)" + latex[end:]
+        found["factor"] = latex[:start] + r"2\left(" + side.text + r"\right)" + latex[end:]
     nodes = list(walk(side.expr))
     for node in nodes:
         if isinstance(node, Symbol) and not isinstance(node, Delta):
@@ -47,9 +45,8 @@ def mutants(latex: str) -> dict[str, str]:
         if transposed is not None:
             found["transpose"] = latex[: transposed.operand.end] + latex[transposed.end :]
         else:
-            matrix = next(
-                (n for n in nodes if isinstance(n, Symbol) and n.name[:1].isupper()), None
-            )
+            matrices = [n for n in nodes if isinstance(n, Symbol) and n.name[:1].isupper()]
+            matrix = matrices[-1] if matrices else None  # the last: not a count like 1/B
             if matrix is not None:
                 found["transpose"] = latex[: matrix.end] + r"^\top" + latex[matrix.end :]
     if isinstance(side.expr, Add) and len(side.expr.terms) >= 2:

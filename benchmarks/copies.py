@@ -16,6 +16,7 @@ import yaml
 from sites import environment  # the test sites' environment: no DERIVATIONS_* from outside
 
 from derivations.blocks import parse_page
+from derivations.source import split_front_matter
 
 from . import ROOT
 
@@ -50,12 +51,15 @@ def tagged(text: str, comment: str, *, last_only: bool = False) -> str:
 
     A changed block misses the cache, so it runs again; nothing else about it changes.
     """
-    blocks = parse_page(text).blocks
+    source = split_front_matter(text)
+    blocks = parse_page(source.body, source.first_line).blocks
     if not blocks:
         raise ValueError("the page has no derivation block to edit")
     lines = text.split("\n")
     for block in reversed(blocks[-1:] if last_only else blocks):
-        lines.insert(block.line, f"{block.indent}# {comment}")  # right after the opening fence
+        fence = lines[block.line - 1]
+        prefix = fence[: len(fence) - len(fence.lstrip(" \t>"))]
+        lines.insert(block.line, f"{prefix}# {comment}")  # right after the opening fence
     return "\n".join(lines)
 
 

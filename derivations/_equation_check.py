@@ -108,6 +108,7 @@ def check_equation(
         report.output_shape = tuple(bound.values[output].shape)
     report.wrt = tuple(dict.fromkeys(d.denominator.name for d in equation.derivatives()))
     for relation in equation.relations:
+        bound.sizes = []
         env = Environment(bound.values, bound.derivative)
         try:
             sides = [np.asarray(evaluate(side, env), dtype=float) for side in relation.sides]
@@ -149,6 +150,7 @@ class _Bindings:
         self.f, self.inputs, self.output, self.rng = f, dict(values), output, rng
         self.method = "direct comparison"
         self.evaluations = 0
+        self.sizes: list[float] = []  # the magnitudes of the derivatives a relation reads
         given = dict(symbols(**copied(values)) if callable(symbols) else (symbols or {}))
         called = {
             node.function
@@ -168,6 +170,8 @@ class _Bindings:
             base.setdefault("g", rng.standard_normal(y.shape))
         self.base = base
         self.values = self._with_definitions(base, changed=None)
+        if "g" not in self.values and output in self.values:  # the output is a definition
+            self.base["g"] = self.values["g"] = rng.standard_normal(np.shape(self.values[output]))
 
     def _with_definitions(self, base: dict, changed: str | None, total: bool = True) -> dict:
         """``base`` with every definition's value: in dependency order (total), or, when only
@@ -218,13 +222,18 @@ class _Bindings:
             base = dict(self.base, **{key: v})
             return self._with_definitions(base, key, total=denominator.total)
 
-        output_defined = self.output in self.definitions and key not in self.inputs
-        if numerator.is_loss:
-            if output_defined:  # through the output's definition: an intermediate's gradient
+        output_defined = self.output in self.definitions and (
+            key not in self.inputs or self.f is None
+        )
+        if denominator.via:
+            function = self._through(numerator, key, denominator.via)
+        elif numerator.is_loss:
+            if output_defined:  # an intermediate's gradient: everything after it recomputed
                 g = self.values["g"]
 
                 def function(v):
-                    return np.sum(g * moved(v)[self.output])
+                    after = self._with_definitions(dict(self.base, **{key: v}), key, total=True)
+                    return np.sum(g * after[self.output])
 
             else:
                 function = self._loss_by(key)
@@ -244,7 +253,41 @@ class _Bindings:
                 def function(v):  # the numerator evaluated with the variable moved
                     return evaluate(numerator, Environment(moved(v), self.derivative))
 
-        return self._jacobian(function, x0)
+        relation = numerator.relation
+        return self._jacobian(
+            function, x0, pointwise=relation is not None and relation.mode == "scalar"
+        )
+
+    def _through(self, numerator, key: str, via: str):
+        """A restricted derivative, ``|_{via c}``: the variable moves only where c reads it,
+        and everything after c is computed again; other readers of the variable keep its
+        value. It needs c, and the output when the loss is differentiated, as definitions."""
+        from .equations import Environment
+
+        node = Environment(self.values).resolve(via, False) or via
+        if node not in self.definitions:
+            raise ValueError(
+                f"a derivative via {via!r} follows the path through {via}: bind {via!r} in "
+                "symbols as a definition (a function of the values it is computed from)"
+            )
+        params = inspect.signature(self.definitions[node]).parameters
+        if key not in params:
+            raise ValueError(f"a derivative of {key!r} via {via!r}: {via} does not read {key}")
+        if numerator.is_loss and self.output not in self.definitions:
+            raise ValueError(
+                f"a derivative of the loss via {via!r} needs the output {self.output!r} bound "
+                "as a definition too, so that everything after the path can be recomputed"
+            )
+        target = self.output if numerator.is_loss else numerator.name
+
+        def function(v):
+            read = {p: (v if p == key else self.values[p]) for p in params}
+            moved = dict(self.base, **{node: np.asarray(self.definitions[node](**read))})
+            after = self._with_definitions(moved, node, total=True)
+            value = after[target]
+            return np.sum(self.values["g"] * value) if numerator.is_loss else value
+
+        return function
 
     def _loss_by(self, key: str):
         if self.f is None or key not in self.inputs:
@@ -264,7 +307,11 @@ class _Bindings:
             )
         return lambda v: self.f(**dict(copied(self.inputs), **{key: v}))
 
-    def _jacobian(self, function: Callable[[np.ndarray], Any], x0: np.ndarray) -> np.ndarray:
+    def _jacobian(
+        self, function: Callable[[np.ndarray], Any], x0: np.ndarray, *, pointwise: bool = False
+    ) -> np.ndarray:
+        """The Jacobian of ``function`` at ``x0``; in scalar notation, where values combine
+        element by element, the derivative at every point at once (its diagonal)."""
         forward = _numeric.Forward(lambda v: function(v), {"v": x0})
         y0 = np.asarray(forward(), dtype=float)
         g = self.rng.standard_normal(y0.shape)
@@ -273,8 +320,12 @@ class _Bindings:
         method = _numeric.COMPLEX_STEP if safe else _numeric.STENCIL
         if method == _numeric.STENCIL or self.method == "direct comparison":
             self.method = method
-        jacobian = _numeric.numerical_jacobian(method, forward, "v", y0.shape)
+        if pointwise and y0.shape == x0.shape:
+            jacobian = _numeric.pointwise_derivative(method, forward, "v")
+        else:
+            jacobian = _numeric.numerical_jacobian(method, forward, "v", y0.shape)
         self.evaluations += forward.evaluations
+        self.sizes.append(float(np.max(np.abs(jacobian), initial=0.0)))
         return jacobian
 
 
@@ -303,7 +354,7 @@ def _compare(report, relation, sides, bound):
             for s in relation_symbols(relation)
             if isinstance(bound.values.get(s), np.ndarray) and bound.values[s].dtype.kind == "f"
         ]
-        scale = max([scale, *read])
+        scale = max([scale, *read, *bound.sizes])
     tolerance = TOLERANCE.get(bound.method, IDENTITY_TOLERANCE)
     for side, value in zip(relation.sides[1:], sides[1:], strict=True):
         diff = np.abs(value - left)

@@ -27,7 +27,7 @@ class Binding:
 
 def bind(blocks: Sequence[Block], outcomes: Sequence, results: Sequence[ResultMarker]) -> Binding:
     known = [marker.name for marker in results]
-    subjects = {marker.name: subject_of(marker.equation) for marker in results}
+    subjects = {marker.name: subjects_of(marker.equation) for marker in results}
     binding = Binding()
     sound: dict[str, bool] = {}
     for block, outcome in zip(blocks, outcomes, strict=True):
@@ -38,18 +38,6 @@ def bind(blocks: Sequence[Block], outcomes: Sequence, results: Sequence[ResultMa
                 if report["passed"]:
                     proven.setdefault(name, []).append((block.index, i))
         for name in block.verifies:
-            subject = subjects.get(name)
-            if subject and name in proven:
-                reports = [outcome.reports[i] for _, i in proven[name]]
-                if not any(_differentiates(r, subject) for r in reports):
-                    problems.append(
-                        Problem(
-                            block.line,
-                            f"result {name!r} is a derivative by {subject}, but no check "
-                            f"attributed to it differentiates {subject}: attribute a check "
-                            f"whose wrt includes {subject}, or check_equation({name!r}, ...)",
-                        )
-                    )
             if name not in known:
                 problems.append(
                     Problem(
@@ -72,6 +60,25 @@ def bind(blocks: Sequence[Block], outcomes: Sequence, results: Sequence[ResultMa
             sound[name] = sound.get(name, True) and ok
             if ok:
                 binding.proofs.setdefault(name, []).extend(proven[name])
+    reports_of = {id(o): o.reports for o in outcomes}
+    by_block = {
+        block.index: reports_of[id(outcome)]
+        for block, outcome in zip(blocks, outcomes, strict=True)
+    }
+    for marker in results:
+        proofs = binding.proofs.get(marker.name, [])
+        reports = [by_block[b][i] for b, i in proofs]
+        for subject in subjects.get(marker.name, ()) if proofs else ():
+            if not any(_differentiates(r, subject) for r in reports):
+                binding.problems.append(
+                    Problem(
+                        marker.line,
+                        f"result {marker.name!r} is a derivative by {subject}, but no check "
+                        f"attributed to it differentiates {subject}: attribute a check whose "
+                        f"wrt includes {subject}, or check_equation({marker.name!r}, ...)",
+                    )
+                )
+                sound[marker.name] = False
     for marker in results:
         if marker.name not in sound:
             binding.problems.append(
@@ -129,21 +136,21 @@ def _attributed(block: Block, report: dict, problems: list[Problem]) -> tuple[st
 
 
 @functools.lru_cache(maxsize=4096)
-def subject_of(latex: str | None) -> str | None:
-    """The variable a result is a derivative by: X for ``\\frac{\\partial L}{\\partial X}``
-    or ``\\frac{\\partial y}{\\partial X}`` on the left of its first relation, else None."""
+def subjects_of(latex: str | None) -> tuple[str, ...]:
+    """The variables a result is a derivative by: X for every relation whose left side is
+    ``\\frac{\\partial L}{\\partial X}`` or ``\\frac{\\partial y}{\\partial X}``."""
     if not latex or "\\partial" not in latex and "\\frac{d" not in latex:
-        return None
+        return ()
     from .equations import EquationError, parse_equation
 
     try:
-        relation = parse_equation(latex).relations[0]
-    except (EquationError, IndexError):
-        return None
+        relations = parse_equation(latex).relations
+    except EquationError:
+        return ()
     except Exception:  # noqa: BLE001 - a parser bug must not stop the build; check_equation reports it
-        return None
-    derivative = relation.sides[0].derivative
-    return derivative.denominator.name if derivative is not None else None
+        return ()
+    derivatives = (relation.sides[0].derivative for relation in relations)
+    return tuple(dict.fromkeys(d.denominator.name for d in derivatives if d is not None))
 
 
 def _differentiates(report: dict, subject: str) -> bool:

@@ -312,7 +312,14 @@ def on_page_content(html: str, page: Page, config, files: Files) -> str:
             if _state.command == "serve":
                 for problem in problems:
                     log.error(problem.located(verification.path))
-    return decorate_html(html, found, verification, page.url, enabled=_state.enabled)
+    decorated = decorate_html(html, found, verification, page.url, enabled=_state.enabled)
+    # MkDocs collected the page's anchors before the marks existed: add theirs, so that
+    # links to a result (#result-name) are validated like any other.
+    anchors = getattr(page, "present_anchor_ids", None)
+    if anchors is not None:
+        anchors.update(f"result-{m.name}" for m in verification.results)
+        anchors.update(f"check-{b.index + 1}" for b in verification.blocks)
+    return decorated
 
 
 def on_post_page(output: str, page: Page, config) -> str:

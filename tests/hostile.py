@@ -266,7 +266,7 @@ FAILS = [
             "def linear_vjp(g, x, W):\n    return {'x': W.T @ g, 'W': np.outer(g, x)}\n"
             "check(linear, linear_vjp, wrt='x', x=(3,), W=(4, 3))\n```\n"
         },
-        fails=("docs/index.md:6: result 'lin-dW' is a derivative by W, but no check attributed",),
+        fails=("docs/index.md:1: result 'lin-dW' is a derivative by W, but no check attributed",),
     ),
     Case(
         "a wrong sign in an evaluated equation whose code is right",

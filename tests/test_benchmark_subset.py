@@ -136,3 +136,16 @@ def test_report_marks_a_target_missed_when_a_wrong_gradient_passes(measured):
     assert f"| `check` catches every wrong gradient | {len(WRONG) - 1} | = {len(WRONG)} " in text
     assert "| **missed** |" in text
     assert f"| {first['case']} | ✗ 0/3 |" in text
+
+
+def test_tagging_a_page_changes_every_derivation_block_and_nothing_else():
+    from benchmarks.copies import tagged
+    from derivations.blocks import parse_page
+    from derivations.source import split_front_matter
+
+    page = "---\ntitle: T\n---\n\n> ```{.python .derivation}\n> x = 1\n> ```\n\nText.\n"
+    out = tagged(page, "copy 1")
+    source = split_front_matter(out)
+    (block,) = parse_page(source.body, source.first_line).blocks
+    assert block.source == "# copy 1\nx = 1\n"
+    assert out.replace("> # copy 1\n", "") == page

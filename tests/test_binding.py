@@ -184,3 +184,35 @@ def test_an_expected_mismatch_that_does_not_happen_fails_the_block(tmp_path):
     )
     assert result.verified == {}
     assert "MismatchNotRaised: expect_mismatch: every check inside it passed" in messages(result)[0]
+
+
+DERIVATIVES = """\
+<!-- result: lin-grads -->
+$$ \\frac{\\partial L}{\\partial x_q} = \\sum_j g_j\\, w_{jq} \\qquad
+\\frac{\\partial L}{\\partial W} = g\\, x^\\top $$
+
+```{.python .derivation verifies="lin-grads"}
+import numpy as np
+from derivations import check
+
+def linear(x, W):
+    return W @ x
+
+def linear_vjp(g, x, W):
+    return {"x": W.T @ g, "W": np.outer(g, x)}
+
+CHECKS
+```
+"""
+
+
+def test_a_result_about_two_inputs_needs_a_check_that_differentiates_each(tmp_path):
+    result = verify(tmp_path, 'check(linear, linear_vjp, wrt="x", x=(3,), W=(4, 3))', DERIVATIVES)
+    assert result.verified == {}
+    assert messages(result) == [
+        "docs/p.md:1: result 'lin-grads' is a derivative by W, but no check attributed to it "
+        "differentiates W: attribute a check whose wrt includes W, or "
+        "check_equation('lin-grads', ...)"
+    ]
+    both = verify(tmp_path, "check(linear, linear_vjp, x=(3,), W=(4, 3))", DERIVATIVES)
+    assert both.problems == [] and "lin-grads" in both.verified

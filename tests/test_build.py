@@ -209,3 +209,16 @@ def test_a_mark_names_its_equation_by_mathjax_reference_when_the_equation_has_a_
     assert build(site).returncode == 0
     html = (site / "site" / "index.html").read_text()
     assert '<span class="arithmatex result-mark__number">\\(\\eqref{eq:sine}\\)</span>' in html
+
+
+def test_a_link_to_a_result_mark_on_another_page_passes_strict_validation(tmp_path):
+    site = make_site(
+        tmp_path, {"index.md": PASSING, "other.md": "See [it](index.md#result-sin-dx).\n"}
+    )
+    result = build(site, "--strict")
+    assert result.returncode == 0, result.stderr
+    assert "does not contain an anchor" not in result.stderr
+    broken = make_site(
+        tmp_path / "b", {"index.md": PASSING, "other.md": "[x](index.md#result-nope)\n"}
+    )
+    assert "does not contain an anchor '#result-nope'" in build(broken).stderr

@@ -192,3 +192,58 @@ def test_the_loss_gradient_of_an_intermediate_goes_through_the_output_definition
             x=(3,),
             A=(4, 3),
         )
+
+
+def test_a_zero_side_against_derivatives_is_judged_by_the_size_of_the_derivatives():
+    latex = r"\sum_p \frac{\partial L}{\partial x_p} = 0"
+    centred = lambda x: np.sum((x - x.mean()) ** 2)  # noqa: E731 - shift-invariant
+    assert check_equation("z", centred, output="L", symbols={"g": 1.0}, latex=latex, x=(4,)).passed
+    with pytest.raises(EquationMismatch):
+        shifted = lambda x: np.sum((x - 1) ** 2)  # noqa: E731 - not shift-invariant
+        check_equation("z", shifted, output="L", symbols={"g": 1.0}, latex=latex, x=(4,))
+
+
+def test_a_derivative_in_scalar_notation_is_taken_at_every_point_at_once():
+    report = check_equation("sin", latex=r"\frac{d}{dx} \sin x = \cos x", x=(7,))
+    assert report.passed and report.evaluations <= 12
+    with pytest.raises(EquationMismatch):
+        check_equation("sin", latex=r"\frac{d}{dx} \sin x = \cos(-x) + x", x=(7,))
+
+
+GRAPH = {
+    "mu": lambda x: x.mean(),
+    "c": lambda x, mu: x - mu,
+    "L": lambda c, w: np.sum(w * c**2),
+    "g": 1.0,
+}
+VIA_C = r"\left.\frac{\partial L}{\partial x_p}\right|_{\text{via } c} = 2\, w_p\, c_p"
+
+
+def test_a_derivative_via_a_node_follows_only_that_path():
+    assert check_equation("via", symbols=GRAPH, output="L", latex=VIA_C, x=(5,), w=(5,)).passed
+    via_mu = (
+        r"\left.\frac{\partial L}{\partial x_p}\right|_{\text{via } \mu} = "
+        r"-\frac{2}{N} \sum_n w_n\, c_n\, \mathbf{1}_p"
+    )
+    assert check_equation(
+        "via", symbols=dict(GRAPH, N=5), output="L", latex=via_mu, x=(5,), w=(5,)
+    ).passed
+
+
+def test_the_full_gradient_written_as_one_path_is_caught():
+    full = VIA_C + r" - \frac{2}{N} \sum_n w_n c_n"
+    with pytest.raises(EquationMismatch):
+        check_equation("via", symbols=dict(GRAPH, N=5), output="L", latex=full, x=(5,), w=(5,))
+
+
+def test_a_derivative_via_a_node_that_is_not_a_definition_is_refused():
+    with pytest.raises(ValueError, match="bind 'c' in symbols as a definition"):
+        check_equation(
+            "via",
+            lambda x, w: np.sum(w * (x - x.mean()) ** 2),
+            output="L",
+            symbols={"g": 1.0, "c": np.zeros(5)},
+            latex=VIA_C,
+            x=(5,),
+            w=(5,),
+        )

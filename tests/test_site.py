@@ -23,11 +23,15 @@ SERIES_ORDER = (
     "cross-entropy",
     "matrix-inverse",
     "einsum",
+    "attention",
+    "convolution",
+    "batch-normalization",
+    "rms-normalization",
     "pooling-and-embedding",
 )
 
 
-def test_series_has_its_ten_posts():
+def test_series_has_its_posts_in_both_parts():
     assert [p.stem for p in POSTS] == sorted(SERIES_ORDER)
 
 

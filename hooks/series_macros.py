@@ -27,6 +27,7 @@ def series(docs_dir: str) -> list[dict]:
                     "title": meta.get("title", path.stem),
                     "summary": meta.get("summary", ""),
                     "order": meta["order"],
+                    "part": meta.get("part", 1),
                 }
             )
     return sorted(posts, key=lambda post: post["order"])
@@ -34,11 +35,12 @@ def series(docs_dir: str) -> list[dict]:
 
 def define_env(env) -> None:
     @env.macro
-    def series_list() -> str:
-        """A numbered Markdown list of the posts with their one-line summaries."""
+    def series_list(part: int = 1) -> str:
+        """A numbered Markdown list of the posts of one part, with their one-line summaries."""
+        posts = [post for post in series(env.conf["docs_dir"]) if post["part"] == part]
         return "\n".join(
             f"{i}. [{post['title']}]({post['file']}): {post['summary']}"
-            for i, post in enumerate(series(env.conf["docs_dir"]), start=1)
+            for i, post in enumerate(posts, start=1)
         )
 
     @env.macro

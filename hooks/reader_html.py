@@ -24,7 +24,7 @@ from mkdocs.utils.meta import get_data
 IMAGE = re.compile(r"<img\b[^>]*>")
 ATTRIBUTE = re.compile(r'([\w:-]+)="([^"]*)"')
 SVG_ROOT = re.compile(r"<svg\b[^>]*>")
-LABEL_SIZE = re.compile(r'<(?:svg|g|text)\b[^>]*\sfont-size="([\d.]+)"')
+LABEL_SIZE = re.compile(r'<(?:svg|g|text|tspan)\b[^>]*\sfont-size="([\d.]+)"')
 MATH = re.compile(r'<(div|span)( class="arithmatex[^"]*")')
 FENCE = re.compile(r"^(```|~~~)")
 

@@ -170,3 +170,11 @@ def test_without_the_hook_the_macros_plugin_logs_its_summary(tmp_path):
     result = build(site)
     assert result.returncode == 0, result.stderr
     assert "[macros]" in result.stderr
+
+
+def test_a_smaller_tspan_sets_the_width_of_the_figure_on_a_phone():
+    subscript = FIGURE.replace(
+        "small label</text>", 'small label<tspan font-size="10">i</tspan></text>'
+    )
+    html = inline_figure(subscript, alt="", prefix="graph-")
+    assert "--figure-width-in-labels: 80.00" in html  # 800 / 10, the subscript

@@ -67,6 +67,10 @@ UNSUPPORTED = {
     "pool2d-size": "floors",
     "pool-kink": "one-sided limits",
     "pool-first-max": "the minimum of a set defined by a condition",
+    "tc-identity-jacobian-general": "a bold multi-index and a product over its positions",
+    "tc-reshape": "index arithmetic inside a subscript (a row-major position)",
+    "tc-reshape-vjp": "index arithmetic inside a subscript (a row-major position)",
+    "tc-layout-vec": "vec and a Kronecker product (matrix calculus in the layout of Magnus and Neudecker)",
 }
 
 # Result equations that break the index rules as the Conventions state them, with the problem.

@@ -24,6 +24,7 @@ NEUTRAL = {
     ("conv-remainder", "transpose"): "its symbols are numbers, their own transpose",
     ("conv-transpose-size", "transpose"): "its symbols are numbers, their own transpose",
     ("inv-sym-coincide", "transpose"): "the equation is about symmetric matrices",
+    ("lin-cost", "transpose"): "its symbols are numbers, their own transpose",
     ("tc-op-trace", "transpose"): "tr(X^T) = tr(X)",
     ("tc-op-frobenius", "transpose"): "the Frobenius norm of X^T is that of X",
 }

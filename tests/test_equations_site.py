@@ -61,6 +61,7 @@ UNSUPPORTED = {
     "ew-relu": "cases",
     "ew-erf-series": "an infinite series with an ellipsis",
     "ew-relu-kink": "one-sided limits",
+    "inv-kron": "a Kronecker product (\\otimes) and the derivative of a flattening (vec)",
     "lin-shape": "a prose statement about shapes, with underbraces",
     "mm-kron": "Kronecker products described in prose",
     "pool-size": "a floor and a remainder (\\bmod)",

@@ -307,6 +307,17 @@ def test_a_floor_of_an_exact_quotient_is_that_quotient():
     assert np.array_equal(got, n // 49)
 
 
+def test_a_relation_with_a_floor_or_a_remainder_is_scalar_notation_over_arrays():
+    R, K, u = np.array([7, 9, 12]), np.array([3, 2, 5]), np.array([2, 3, 4])
+    relations = parse_equation(
+        r"I = \left\lfloor \frac{R - K}{u} \right\rfloor + 1 \\ T = (R - K) \bmod u"
+    ).relations
+    assert [relation.mode for relation in relations] == ["scalar", "scalar"]
+    values = {"R": R, "K": K, "u": u}
+    assert evaluate(relations[0].sides[1], values).tolist() == ((R - K) // u + 1).tolist()
+    assert evaluate(relations[1].sides[1], values).tolist() == ((R - K) % u).tolist()
+
+
 def test_a_delta_with_a_gather_selects_the_class_of_each_row():
     from derivations.equations import Environment, evaluate, parse_equation
 

@@ -445,10 +445,14 @@ def _plain_letters(items: list, what: str) -> list[Letter]:
 
 
 def _mode(exprs: list[Expr]) -> str:
-    """Index notation if any index is written; else matrix notation if any matrix appears."""
+    """Index notation if any index is written; else scalar notation if a floor or a remainder
+    appears (integer arithmetic on sizes: I, R and K are numbers there, not matrices); else matrix
+    notation if any matrix appears."""
     nodes = [node for expr in exprs for node in walk(expr)]
     if any(isinstance(node, Letter) for node in nodes):
         return "index"
+    if any(isinstance(node, Call) and node.function in ("floor", "mod") for node in nodes):
+        return "scalar"
     for node in nodes:
         if isinstance(node, Transpose | Identity | Ones | Hadamard | Norm):
             return "matrix"

@@ -468,6 +468,7 @@ def test_offsets_locate_each_side_in_the_latex():
         ),
         ("x + = y", "= is unexpected here (at offset 4)"),
         (r"z = \frac{a}{b", "the equation ends too early (at offset 14)"),
+        (r"I = \lfloor R / u \rvert", r"\rvert is unexpected here (at offset 18)"),
         (
             r"x = y \quad \text{when} \quad y = z",
             r"\text{when}: prose is allowed only as a remark at the end of a row (at offset 12)",

@@ -6,6 +6,7 @@ tests/equation_mutants/sitecustomize.py), and every mutated equation must fail.
 """
 
 import json
+import os
 import re
 import shutil
 
@@ -72,7 +73,9 @@ def test_every_evaluated_equation_fails_when_its_latex_is_wrong(
         folder.mkdir()
         shutil.copy(ROOT / "tests" / "equation_mutants" / "sitecustomize.py", folder)
         (folder / "mutants.json").write_text(json.dumps(batch))
-        monkeypatch.setenv("PYTHONPATH", str(folder))
+        # in front of the PYTHONPATH the tests run with, which may name the engine under test
+        paths = [str(folder), *filter(None, [os.environ.get("PYTHONPATH")])]
+        monkeypatch.setenv("PYTHONPATH", os.pathsep.join(paths))
         result = verify_page(path, source.body, first_line=source.first_line, cwd=ROOT, timeout=120)
         failed = {
             m["name"]

@@ -291,6 +291,33 @@ def test_scalar_notation_is_element_wise_over_arrays():
     assert np.allclose(values[0], sigma(x) * sigma(-x))
 
 
+def test_the_floor_of_a_negative_number_is_below_it():
+    assert value(r"y = \lfloor x \rfloor", x=np.array([-0.5, -2.0, 1.5])).tolist() == [-1, -2, 1]
+
+
+def test_bmod_takes_the_sign_of_the_divisor_as_python_does():
+    got = value(r"y = a \bmod b", a=np.array([-7, 7, -7]), b=np.array([3, 3, -3]))
+    assert got.tolist() == [-7 % 3, 7 % 3, -7 % -3] == [2, 1, -1]
+
+
+def test_a_floor_of_an_exact_quotient_is_that_quotient():
+    # a quotient computed as n * (1 / u) would be 0.999... for n = u = 49, and its floor 0
+    n = np.arange(0, 400)
+    got = np.array([value(r"I = \left\lfloor \frac{N}{u} \right\rfloor", N=k, u=49) for k in n])
+    assert np.array_equal(got, n // 49)
+
+
+def test_a_relation_with_a_floor_or_a_remainder_is_scalar_notation_over_arrays():
+    R, K, u = np.array([7, 9, 12]), np.array([3, 2, 5]), np.array([2, 3, 4])
+    relations = parse_equation(
+        r"I = \left\lfloor \frac{R - K}{u} \right\rfloor + 1 \\ T = (R - K) \bmod u"
+    ).relations
+    assert [relation.mode for relation in relations] == ["scalar", "scalar"]
+    values = {"R": R, "K": K, "u": u}
+    assert evaluate(relations[0].sides[1], values).tolist() == ((R - K) // u + 1).tolist()
+    assert evaluate(relations[1].sides[1], values).tolist() == ((R - K) % u).tolist()
+
+
 def test_a_delta_with_a_gather_selects_the_class_of_each_row():
     from derivations.equations import Environment, evaluate, parse_equation
 

@@ -87,6 +87,15 @@ def test_text_subscript_names_a_variant():
     assert np.array_equal(value(r"Z = X_{\text{flat} }", X_flat=X), X)
 
 
+def test_a_digit_subscript_names_a_variant_not_a_component():
+    assert parse_equation("J = u_1 v_2").symbols() == {"J", "u_1", "v_2"}
+    assert value("J = u_1 v_2", u_1=3.0, v_2=5.0) == 15.0
+
+
+def test_a_digit_among_index_letters_is_not_read():
+    assert "unexpected" in error("y_{b1} = x_b").message
+
+
 # ---------------------------------------------------------------- special tensors
 def test_kronecker_delta_is_the_identity_over_its_two_ranges():
     x = normal(3, 4)
@@ -246,6 +255,22 @@ def test_a_space_before_the_parenthesis_makes_a_product_not_a_call():
 def test_delimiters_group(left, right):
     a, b = normal(3), normal(3)
     assert np.allclose(value(f"z_i = 2 {left} a_i - b_i {right}", a=a, b=b), 2 * (a - b))
+
+
+@pytest.mark.parametrize(
+    ("left", "right"), [(r"\lfloor", r"\rfloor"), (r"\left\lfloor", r"\right\rfloor")]
+)
+def test_floor_brackets_take_the_floor(left, right):
+    x = np.array([-2.5, -1.0, 0.5, 3.0])
+    got = value(f"y = {left} x / 2 {right} + 1", x=x)
+    assert np.array_equal(got, np.floor(x / 2) + 1)
+
+
+def test_bmod_binds_like_a_product_and_applies_left_to_right():
+    a, b, c, d = 7.0, 3.0, 4.0, 2.0
+    assert value(r"y = a b \bmod c\, d", a=a, b=b, c=c, d=d) == a * b % c * d
+    assert value(r"y = a - b \bmod c", a=a, b=b, c=c) == a - b % c
+    assert value(r"y = (a - b) \bmod c", a=a, b=b, c=c) == (a - b) % c
 
 
 def test_pi_and_e_are_constants():
@@ -443,6 +468,7 @@ def test_offsets_locate_each_side_in_the_latex():
         ),
         ("x + = y", "= is unexpected here (at offset 4)"),
         (r"z = \frac{a}{b", "the equation ends too early (at offset 14)"),
+        (r"I = \lfloor R / u \rvert", r"\rvert is unexpected here (at offset 18)"),
         (
             r"x = y \quad \text{when} \quad y = z",
             r"\text{when}: prose is allowed only as a remark at the end of a row (at offset 12)",

@@ -46,8 +46,6 @@ BY_NAME = {result.name: result for result in RESULTS}
 UNSUPPORTED = {
     "bn-running": "a primed symbol for the updated running statistic",
     "conv-xcorr": "a flip written as index arithmetic inside subscripts",
-    "conv-size": "a floor",
-    "conv2d-size": "floors",
     "conv-figure-read": "values at fixed positions (digit subscripts)",
     "conv-figure-gather": "values at fixed positions (digit subscripts)",
     "es-forward": "multi-index letters (omega, sigma, alpha, beta) stand for strings of indices",
@@ -64,8 +62,6 @@ UNSUPPORTED = {
     "inv-kron": "a Kronecker product (\\otimes) and the derivative of a flattening (vec)",
     "lin-shape": "a prose statement about shapes, with underbraces",
     "mm-kron": "Kronecker products described in prose",
-    "pool-size": "a floor and a remainder (\\bmod)",
-    "pool2d-size": "floors",
     "pool-kink": "one-sided limits",
     "pool-first-max": "the minimum of a set defined by a condition",
     "tc-identity-jacobian-general": "a bold multi-index and a product over its positions",

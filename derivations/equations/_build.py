@@ -45,8 +45,9 @@ _INVERSE_TRANSPOSE = "inverse transpose"
 
 
 class _Chain:
-    """Factors of one juxtaposition chain with the operator before each (None or ``/``), kept
-    open while the right-recursive grammar builds it and folded left to right once complete."""
+    """Factors of one juxtaposition chain with the operator before each (None, ``/`` or
+    ``mod``), kept open while the right-recursive grammar builds it and folded left to right
+    once complete."""
 
     def __init__(self, items: list[tuple[str | None, Expr]]) -> None:
         self.items = items
@@ -56,6 +57,12 @@ class _Chain:
         for op, factor in self.items:
             if op == "/":
                 run = [Quotient(_product(run), factor, start=run[0].start, end=factor.end)]
+            elif op == "mod":
+                dividend = _product(run)
+                remainder = Call(
+                    "mod", (dividend, factor), True, start=run[0].start, end=factor.end
+                )
+                run = [remainder]
             else:
                 run.append(factor)
         return _product(run)
@@ -129,7 +136,7 @@ class _Builder(Transformer):
     def product(self, meta, children):
         factor, *op, rest = children
         items = [(None, _close(factor))]
-        first = "/" if op else None
+        first = ("mod" if op[0].type == "BMOD" else "/") if op else None
         if isinstance(rest, _Chain):
             (_, head), *tail = rest.items
             items += [(first, head), *tail]
@@ -266,6 +273,9 @@ class _Builder(Transformer):
 
     def absolute(self, meta, children):
         return Call("abs", (_close(children[1]),), True, start=meta.start_pos, end=meta.end_pos)
+
+    def floor(self, meta, children):
+        return Call("floor", (_close(children[1]),), True, start=meta.start_pos, end=meta.end_pos)
 
     def boxed(self, meta, children):
         return _close(children[1])
@@ -408,7 +418,9 @@ def _name_of(name) -> str:
 
 
 def _split_subscript(items: list) -> tuple[str, list]:
-    """A subscript either names a variant (``_{\\text{flat}}``) or lists indices."""
+    """A subscript either names a variant (``_{\\text{flat}}``, ``_1``) or lists indices."""
+    if len(items) == 1 and isinstance(items[0], Token) and items[0].type == "DIGIT":
+        return "_" + str(items[0]), []
     texts = [item for item in items if isinstance(item, Token) and item.type == "TEXT"]
     if texts:
         if len(texts) != len(items):
@@ -433,10 +445,14 @@ def _plain_letters(items: list, what: str) -> list[Letter]:
 
 
 def _mode(exprs: list[Expr]) -> str:
-    """Index notation if any index is written; else matrix notation if any matrix appears."""
+    """Index notation if any index is written; else scalar notation if a floor or a remainder
+    appears (integer arithmetic on sizes: I, R and K are numbers there, not matrices); else matrix
+    notation if any matrix appears."""
     nodes = [node for expr in exprs for node in walk(expr)]
     if any(isinstance(node, Letter) for node in nodes):
         return "index"
+    if any(isinstance(node, Call) and node.function in ("floor", "mod") for node in nodes):
+        return "scalar"
     for node in nodes:
         if isinstance(node, Transpose | Identity | Ones | Hadamard | Norm):
             return "matrix"

@@ -151,7 +151,10 @@ class _MatrixEvaluator:
                 divisor = self.concrete(self.value(denominator), denominator)
                 if divisor.kind != SCALAR:
                     raise EquationError(f"division by a {divisor.kind}", denominator.start)
-                return self.scaled(self.value(numerator), 1.0 / divisor.array)
+                dividend = self.value(numerator)
+                if isinstance(dividend, _Value):  # divided, not scaled: 49 * (1 / 49) < 1
+                    return _Value(dividend.array / divisor.array, dividend.kind)
+                return self.scaled(dividend, 1.0 / divisor.array)
             case Power(base=base, exponent=exponent):
                 return self.power(self.concrete(self.value(base), base), exponent)
             case Norm(operand=operand, kind=kind):

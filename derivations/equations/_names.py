@@ -23,6 +23,8 @@ ELEMENTWISE = {
     "cos": np.cos,
     "tan": np.tan,
     "abs": np.abs,
+    "floor": np.floor,
+    "mod": np.mod,  # a \bmod b: the remainder of the floor division, as Python's %
     "max": np.maximum,
     "min": np.minimum,
 }

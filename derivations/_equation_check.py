@@ -55,6 +55,7 @@ def check_equation(
     output: str = "y",
     latex: str | None = None,
     seed: int = 0,
+    first_index: int = 1,
     **inputs: Any,
 ) -> CheckReport:
     """Check the displayed equation of result ``name``: all sides of each relation agree.
@@ -63,7 +64,9 @@ def check_equation(
     upstream gradient, is drawn with its shape); ``symbols`` binds the other names the
     equation reads (arrays, numbers, functions it applies, definitions), as a mapping or as a
     function of the inputs that returns one. ``latex`` gives the equation directly (outside a
-    page). The check proves result ``name``. Raises EquationMismatch.
+    page). A digit among the indices of a subscript (``x_{bm1}``) is a fixed position, counted
+    from ``first_index`` (1, as the Conventions count; 0 on a page that counts from 0). The
+    check proves result ``name``. Raises EquationMismatch.
     """
     from .equations import Environment, EquationError, evaluate, parse_equation
 
@@ -104,12 +107,13 @@ def check_equation(
         )
     report.relations = len(equation.relations)
     bound = _Bindings(f, values, symbols, output, rng, equation)
+    bound.first_index = first_index
     if f is not None:
         report.output_shape = tuple(bound.values[output].shape)
     report.wrt = tuple(dict.fromkeys(d.denominator.name for d in equation.derivatives()))
     for relation in equation.relations:
         bound.sizes = []
-        env = Environment(bound.values, bound.derivative)
+        env = Environment(bound.values, bound.derivative, first_index)
         try:
             sides = [np.asarray(evaluate(side, env), dtype=float) for side in relation.sides]
         except EquationError as error:
@@ -149,6 +153,7 @@ class _Bindings:
 
         self.f, self.inputs, self.output, self.rng = f, dict(values), output, rng
         self.method = "direct comparison"
+        self.first_index = 1
         self.evaluations = 0
         self.sizes: list[float] = []  # the magnitudes of the derivatives a relation reads
         given = dict(symbols(**copied(values)) if callable(symbols) else (symbols or {}))
@@ -251,7 +256,8 @@ class _Bindings:
             else:
 
                 def function(v):  # the numerator evaluated with the variable moved
-                    return evaluate(numerator, Environment(moved(v), self.derivative))
+                    env = Environment(moved(v), self.derivative, self.first_index)
+                    return evaluate(numerator, env)
 
         relation = numerator.relation
         return self._jacobian(

@@ -247,3 +247,35 @@ def test_a_derivative_via_a_node_that_is_not_a_definition_is_refused():
             x=(5,),
             w=(5,),
         )
+
+
+def first_and_second(x):
+    return x[:, 0] + 2 * x[:, 1]
+
+
+def test_a_digit_among_the_indices_is_a_position_counted_from_one():
+    latex = r"y_b = x_{b1} + 2 x_{b2}"
+    assert check_equation("pos", first_and_second, latex=latex, x=(3, 4)).passed
+
+
+def test_positions_are_counted_from_first_index():
+    latex = r"y_b = x_{b0} + 2 x_{b1}"
+    assert check_equation("pos", first_and_second, latex=latex, first_index=0, x=(3, 4)).passed
+
+
+def test_a_wrong_position_fails():
+    with pytest.raises(EquationMismatch, match="disagrees"):
+        check_equation("pos", first_and_second, latex=r"y_b = x_{b1} + 2 x_{b3}", x=(3, 4))
+
+
+def test_a_position_outside_its_axis_is_named():
+    with pytest.raises(EquationMismatch, match=r"position 0 of x is outside its axis 1"):
+        check_equation("pos", first_and_second, latex=r"y_b = x_{b0} + 2 x_{b1}", x=(3, 4))
+
+
+@pytest.mark.parametrize(
+    "latex", [r"y_b = \delta_{b1}", r"\frac{\partial L}{\partial x_{b1}} = g_b"]
+)
+def test_a_delta_or_a_derivative_takes_no_position(latex):
+    with pytest.raises(EquationMismatch, match="cannot be read"):
+        check_equation("pos", first_and_second, latex=latex, x=(3, 4))

@@ -24,7 +24,7 @@ MIN_EVALUATED = 0.9
 NEUTRAL = {
     ("conv-remainder", "transpose"): "its symbols are numbers, their own transpose",
     ("conv-transpose-size", "transpose"): "its symbols are numbers, their own transpose",
-    ("inv-cond", "transpose"): "it transposes G_worst inside a Frobenius norm, which keeps its value",
+    ("inv-cond", "transpose"): "it transposes G_worst inside a Frobenius norm: the same value",
     ("inv-solve", "transpose"): "dropping the transpose of X^{-\\top} gives back the same LaTeX",
     ("inv-sym-coincide", "transpose"): "the equation is about symmetric matrices",
     ("lin-cost", "transpose"): "its symbols are numbers, their own transpose",

@@ -92,8 +92,10 @@ def test_a_digit_subscript_names_a_variant_not_a_component():
     assert value("J = u_1 v_2", u_1=3.0, v_2=5.0) == 15.0
 
 
-def test_a_digit_among_index_letters_is_not_read():
-    assert "unexpected" in error("y_{b1} = x_b").message
+def test_a_digit_among_index_letters_is_a_fixed_position():
+    x = normal(3, 4)
+    got = value(r"y_b = x_{b2}", x=x, y=normal(3))
+    assert np.array_equal(got, x[:, 1])  # counted from 1, as the Conventions count
 
 
 # ---------------------------------------------------------------- special tensors

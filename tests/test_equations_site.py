@@ -46,7 +46,6 @@ BY_NAME = {result.name: result for result in RESULTS}
 UNSUPPORTED = {
     "bn-running": "a primed symbol for the updated running statistic",
     "conv-xcorr": "a flip written as index arithmetic inside subscripts",
-    "conv-figure-read": "values at fixed positions (digit subscripts)",
     "conv-figure-gather": "values at fixed positions (digit subscripts)",
     "es-forward": "multi-index letters (omega, sigma, alpha, beta) stand for strings of indices",
     "es-jacobian": "multi-indices and a product over index positions",
@@ -67,7 +66,7 @@ UNSUPPORTED = {
     "tc-identity-jacobian-general": "a bold multi-index and a product over its positions",
     "tc-reshape": "index arithmetic inside a subscript (a row-major position)",
     "tc-reshape-vjp": "index arithmetic inside a subscript (a row-major position)",
-    "tc-layout-vec": "vec and a Kronecker product (matrix calculus in the layout of Magnus and Neudecker)",
+    "tc-layout-vec": "vec and a Kronecker product (Magnus and Neudecker's layout)",
 }
 
 # Result equations that break the index rules as the Conventions state them, with the problem.

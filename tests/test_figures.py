@@ -17,7 +17,6 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-
 from sites import ROOT
 
 FIGURES = ROOT / "docs" / "posts" / "figures"

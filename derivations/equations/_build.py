@@ -28,6 +28,7 @@ from ._tree import (
     Norm,
     Number,
     Ones,
+    Position,
     Power,
     Product,
     Quotient,
@@ -215,7 +216,7 @@ class _Builder(Transformer):
     def delta(self, meta, children):
         _, subscript = children
         suffix, indices = _split_subscript(subscript)
-        if suffix or len(indices) != 2:
+        if suffix or len(indices) != 2 or any(isinstance(i, Position) for i in indices):
             raise EquationError("\\delta takes two indices", meta.start_pos)
         return Delta(tuple(indices), start=meta.start_pos, end=meta.end_pos)
 
@@ -299,6 +300,9 @@ class _Builder(Transformer):
     def subscript(self, meta, children):
         return list(children)
 
+    def position(self, meta, children):
+        return Position(int(children[0]), start=meta.start_pos, end=meta.end_pos)
+
     def gather(self, meta, children):
         name, *letters = children
         symbol = Symbol(
@@ -313,7 +317,7 @@ class _Builder(Transformer):
         if subscript:
             suffix, letters = _split_subscript(subscript[0])
             name += suffix
-            if any(isinstance(item, Gather) for item in letters):
+            if any(isinstance(item, (Gather, Position)) for item in letters):
                 raise EquationError("a derivative is taken by a plain index", meta.start_pos)
             if len({letter.letter for letter in letters}) != len(letters):
                 raise EquationError("a derivative is taken by distinct indices", meta.start_pos)
@@ -421,6 +425,8 @@ def _split_subscript(items: list) -> tuple[str, list]:
     """A subscript either names a variant (``_{\\text{flat}}``, ``_1``) or lists indices."""
     if len(items) == 1 and isinstance(items[0], Token) and items[0].type == "DIGIT":
         return "_" + str(items[0]), []
+    if len(items) == 1 and isinstance(items[0], Position):  # _{1}, as _1
+        return f"_{items[0].value}", []
     texts = [item for item in items if isinstance(item, Token) and item.type == "TEXT"]
     if texts:
         if len(texts) != len(items):
@@ -437,7 +443,7 @@ def _split_subscript(items: list) -> tuple[str, list]:
 
 def _plain_letters(items: list, what: str) -> list[Letter]:
     suffix, indices = _split_subscript(items)
-    if suffix or any(isinstance(index, Gather) for index in indices):
+    if suffix or any(isinstance(index, (Gather, Position)) for index in indices):
         first = items[0]
         start = getattr(first, "start_pos", None)
         raise EquationError(f"{what} takes plain index letters", getattr(first, "start", start))

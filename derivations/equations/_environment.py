@@ -33,10 +33,13 @@ class Environment:
     numbers, integer arrays (for gathers) and callables (bound functions, applied element-wise).
     ``derivative(numerator, denominator)`` returns the numerical derivative of a derivative node,
     laid out output indices first: an array of shape ``numerator shape + denominator shape``.
+    ``first_index`` is the number of the first position of an axis, as the page counts (a
+    digit in a subscript, the ``1`` of ``x_{bm1}``, is a position so counted).
     """
 
     values: Mapping[str, Any]
     derivative: DerivativeCallback | None = None
+    first_index: int = 1
 
     def resolve(self, name: str, indexed: bool) -> str | None:
         """The key ``name`` is bound under, else None: itself; for a component (``indexed``, as

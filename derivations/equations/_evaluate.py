@@ -32,6 +32,7 @@ from ._tree import (
     Negate,
     Number,
     Ones,
+    Position,
     Power,
     Product,
     Quotient,
@@ -142,9 +143,24 @@ class _IndexEvaluator:
             if isinstance(index, Letter):
                 positions = np.arange(self.sizes.of(index.letter, index.start))
                 grid.append(_aligned((positions, (index.letter,)), letters))
+            elif isinstance(index, Position):
+                grid.append(
+                    _aligned((self._fixed(node, value, axis=len(grid), at=index), ()), letters)
+                )
             else:
                 grid.append(_aligned(self._gather_index(index, value), letters))
         return value[tuple(np.broadcast_arrays(*grid))], letters
+
+    def _fixed(self, node: Symbol, value: np.ndarray, axis: int, at: Position) -> np.ndarray:
+        """The array index of a position written as a digit, counted from ``first_index``."""
+        first = self.env.first_index
+        if not first <= at.value < first + value.shape[axis]:
+            raise EquationError(
+                f"position {at.value} of {node.name} is outside its axis {axis} (positions "
+                f"{first} to {first + value.shape[axis] - 1})",
+                at.start,
+            )
+        return np.asarray(at.value - first)
 
     def _gather_index(self, index: Gather, value: np.ndarray) -> Labelled:
         positions, letters = self._symbol(index.symbol)

@@ -35,7 +35,14 @@ class Gather(Node):
     symbol: Symbol
 
 
-Index = Letter | Gather
+@dataclass(frozen=True)
+class Position(Node):
+    """A fixed position written as a digit among index letters: the ``1`` of ``x_{bm1}``."""
+
+    value: int
+
+
+Index = Letter | Gather | Position
 
 
 @dataclass(frozen=True)

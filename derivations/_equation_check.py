@@ -369,7 +369,10 @@ def _compare(report, relation, sides, bound):
         if not error <= tolerance:
             index = tuple(int(i) for i in np.unravel_index(int(np.argmax(diff)), diff.shape))
             report.worst = Element(
-                _where(relation, index), index, float(value[index]), float(left[index])
+                _where(relation, index, bound.first_index),
+                index,
+                float(value[index]),
+                float(left[index]),
             )
             report.method, report.tolerance = bound.method, tolerance
             what = "the numerical derivative" if relation.sides[0].derivative else "the left side"
@@ -382,10 +385,12 @@ def relation_symbols(relation) -> set[str]:
     return set().union(*(side.symbols() for side in relation.sides))
 
 
-def _where(relation, index: tuple[int, ...]) -> str:
+def _where(relation, index: tuple[int, ...], first_index: int = 1) -> str:
+    """Where the worst element is, by index letter, counted as the page counts."""
     letters = relation.free if relation.mode == "index" else ()
     if len(letters) == len(index) and letters:
-        return "at " + ", ".join(f"{a}={i + 1}" for a, i in zip(letters, index, strict=True))
+        at = zip(letters, index, strict=True)
+        return "at " + ", ".join(f"{a}={i + first_index}" for a, i in at)
     return "element"
 
 

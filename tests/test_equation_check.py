@@ -279,3 +279,12 @@ def test_a_position_outside_its_axis_is_named():
 def test_a_delta_or_a_derivative_takes_no_position(latex):
     with pytest.raises(EquationMismatch, match="cannot be read"):
         check_equation("pos", first_and_second, latex=latex, x=(3, 4))
+
+
+def test_the_worst_element_is_named_as_the_page_counts():
+    def off_in_the_first_row(x):
+        return x[:, 0] + 2 * x[:, 1] + 1e3 * (np.arange(len(x)) == 0)
+
+    latex = r"y_b = x_{b0} + 2 x_{b1}"
+    with pytest.raises(EquationMismatch, match=r"worst element at b=0:"):
+        check_equation("pos", off_in_the_first_row, latex=latex, first_index=0, x=(3, 4))

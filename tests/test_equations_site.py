@@ -63,6 +63,7 @@ UNSUPPORTED = {
     "ew-relu-kink": "one-sided limits",
     "lin-shape": "a prose statement about shapes, with underbraces",
     "mm-kron": "Kronecker products described in prose",
+    "mm-complex": "conjugate transposes (^H) of complex matrices",
     "pool-size": "a floor and a remainder (\\bmod)",
     "pool2d-size": "floors",
     "pool-kink": "one-sided limits",

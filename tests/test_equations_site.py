@@ -64,6 +64,7 @@ UNSUPPORTED = {
     "lin-shape": "a prose statement about shapes, with underbraces",
     "mm-kron": "Kronecker products described in prose",
     "mm-complex": "conjugate transposes (^H) of complex matrices",
+    "mm-kron-grad": "vec and Kronecker products (the flattened chain rule)",
     "pool-size": "a floor and a remainder (\\bmod)",
     "pool2d-size": "floors",
     "pool-kink": "one-sided limits",

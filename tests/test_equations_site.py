@@ -61,6 +61,8 @@ UNSUPPORTED = {
     "inv-kron": "a Kronecker product (\\otimes) and the derivative of a flattening (vec)",
     "lin-shape": "a prose statement about shapes, with underbraces",
     "mm-kron": "Kronecker products described in prose",
+    "mm-complex": "conjugate transposes (^H) of complex matrices",
+    "mm-kron-grad": "vec and Kronecker products (the flattened chain rule)",
     "pool-kink": "one-sided limits",
     "pool-first-max": "the minimum of a set defined by a condition",
     "tc-identity-jacobian-general": "a bold multi-index and a product over its positions",

@@ -36,7 +36,6 @@ SMALL_LABELS_BEFORE_THE_RULE = {
     "layer-normalization-graph.svg": 13,
     "linear-layer-graph.svg": 10,
     "matrix-inverse-indices.svg": 11,
-    "matrix-multiplication-broadcast.svg": 11,
     "tensor-calculus-matmul-jacobian.svg": 9,
 }
 

@@ -242,7 +242,7 @@ def _smoothing_env():
     s = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
     q = (1 - eps) * np.eye(4)[t] + eps / 4
     loss = -np.sum(q * np.log(s)) / 4
-    return Environment({"s": s, "t": t, "q": q, "varepsilon": eps, "L": loss})
+    return Environment({"s": s, "t": t, "ytilde": q, "varepsilon": eps, "L": loss})
 
 
 # (result name, environment, [(mutation, original text, mutated text)])

@@ -52,6 +52,8 @@ UNSUPPORTED = {
     "es-vjp-deltas": "multi-indices and a product over index positions",
     "es-rule": "multi-indices, with the summed letters defined in prose",
     "es-general": "multi-indices and products over sets of positions",
+    "es-many": "multi-indices and a product over the other operands",
+    "es-cost": "a statement about the letters of einsum strings, checked from einsum_path",
     "ew-jac-multi": "a bold multi-index and a product over its positions",
     "ew-delta-multi": "a product over index positions equated to a delta of flattened positions",
     "ew-sigmoid-stable": "cases",

@@ -110,7 +110,24 @@ def measure_point(subject: str, checker: str, size: int, repeats: int) -> dict[s
         g = np.random.default_rng(1).standard_normal(np.shape(f(**values)))
         forward_backward = lambda: (f(**values), vjp(g, **values))  # noqa: E731
         point["forward_backward"] = _timed(forward_backward, repeats, collect=False)[0]
+        point["parts"] = _parts(f, vjp, values, g, repeats)
     return point
+
+
+def _parts(f, vjp, values: dict, g: Array, repeats: int) -> dict[str, list[float]]:
+    """What a check's evaluations cost one by one: the forward, the forward in complex numbers
+    (the complex step moves every array input), and the claimed VJP."""
+    moved = {
+        k: v + 1e-20j * np.random.default_rng(2).standard_normal(v.shape)
+        if isinstance(v, np.ndarray)
+        else v
+        for k, v in values.items()
+    }
+    return {
+        "forward": _timed(lambda: f(**values), repeats, collect=False)[0],
+        "complex forward": _timed(lambda: f(**moved), repeats, collect=False)[0],
+        "backward": _timed(lambda: vjp(g, **values), repeats, collect=False)[0],
+    }
 
 
 def run(*, jacobian_limit: int, repeats: int, progress: Callable[[str], None]) -> dict[str, Any]:

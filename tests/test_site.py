@@ -136,3 +136,16 @@ def test_real_build_fails_with_file_and_line_for_every_block_when_results_are_wr
     }
     for path, first, last in blocks:
         assert any(p == path and first <= int(n) <= last for p, n in located), (path, first)
+
+
+def equation_labels(text: str, command: str) -> set[str]:
+    return set(re.findall(rf"\\{command}\{{([^{{}}]+)\}}", text))
+
+
+@pytest.mark.parametrize("post", POSTS, ids=lambda p: p.stem)
+def test_every_equation_reference_names_a_label_of_its_page(post):
+    # MathJax numbers equations per page: a reference to a label elsewhere, or to none,
+    # renders as "(???)", and no build warns of it.
+    text = post.read_text(encoding="utf-8")
+    missing = equation_labels(text, "eqref") - equation_labels(text, "label")
+    assert not missing, f"{post.name}: \\eqref of labels it does not define: {sorted(missing)}"

@@ -25,7 +25,7 @@ def _sharpness(args: argparse.Namespace, repo: None) -> dict:
             from .peers import SPECS
         except ImportError as exc:
             sys.exit(f"{exc}: run `bash benchmarks/run` (it installs the peers) or pass --no-peers")
-        specs += SPECS
+        specs += [spec for spec in SPECS if args.peers is None or spec.name in args.peers]
         extra["torch_threads"] = torch.get_num_threads()
     seeds = {"correct_seeds": range(args.correct_seeds), "wrong_seeds": range(args.wrong_seeds)}
     checkers = [sharpness.measure(spec, **seeds, progress=log) for spec in specs]
@@ -82,6 +82,12 @@ def main(argv: list[str] | None = None) -> int:
     add("--sections", nargs="+", choices=RUNNERS, default=list(RUNNERS))
     add("--quick", action="store_true", help="few seeds, repeats and posts, to try it out")
     add("--no-peers", action="store_true", help="derivations.check only, without torch and jax")
+    add(
+        "--peers",
+        nargs="+",
+        choices=("gradcheck", "gradcheck-fast", "check_grads"),
+        help="only these peers (all three by default)",
+    )
     add("--render", action="store_true", help="only re-write the report from the results")
     add("--correct-seeds", type=int, default=200)
     add("--wrong-seeds", type=int, default=20)

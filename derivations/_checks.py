@@ -102,16 +102,15 @@ def check(
     numericals = _directional_derivatives(report.method, forward, g, directions, by_joint, norms)
     for name in names:
         c = claimed[name]
-        for v, numerical in zip(directions[name], numericals[name], strict=True):
-            if isinstance(numerical, tuple):  # the stencil's estimate, with its step
-                numerical, step = numerical
+        for v, (numerical, step) in zip(directions[name], numericals[name], strict=True):
+            if step is not None:  # the stencil's, for the element-wise pass below
                 steps.setdefault(name, step)
             analytic = float(np.sum(c * v))
             scale = max(norms[name] * float(np.linalg.norm(v)), abs(numerical))
             error = abs(analytic - numerical) / max(scale, RESOLUTION)
             worst_error[name] = max(worst_error.get(name, 0.0), error)
             report.error = max(report.error, error)
-        found = [n[0] if isinstance(n, tuple) else n for n in numericals[name]]
+        found = [numerical for numerical, _ in numericals[name]]
         problem = _vanishing_problem(name, g, directions[name], found, name in zero)
         if problem:
             return _fail(report, GradientMismatch, problem, start, forward)
@@ -429,13 +428,13 @@ def _linearity_problem(vjp, y, g, claimed, values, names, rng) -> str:
 
 
 def _directional_derivatives(method, forward, g, directions, by_joint, norms) -> dict:
-    """For each input, d/dt <g, f(x + t v)> along each of its directions.
+    """For each input, (d/dt <g, f(x + t v)>, step) along each of its directions: the step the
+    stencil took, None for the complex step.
 
     With the complex step, ``by_joint`` is that derivative along the first directions of all
     inputs at once, the sum of theirs: the input whose term is largest (by |vjp| |v|) is read
     off as the rest of that sum, which saves one evaluation in complex numbers and loses
-    nothing to cancellation, its term being the largest. The stencil's values come as
-    (estimate, step).
+    nothing to cancellation, its term being the largest.
     """
     if method != COMPLEX_STEP:
         return {
@@ -445,12 +444,12 @@ def _directional_derivatives(method, forward, g, directions, by_joint, norms) ->
     bounds = {name: norms[name] * float(np.linalg.norm(vs[0])) for name, vs in directions.items()}
     rest = max(bounds, key=bounds.get) if max(bounds.values()) > 0 else None
     found = {
-        name: [_numeric.directional(method, forward, g, name, v) for v in vs]
+        name: [(_numeric.directional(method, forward, g, name, v), None) for v in vs]
         for name, vs in directions.items()
         if name != rest
     }
     if rest is not None:
-        found[rest] = [by_joint - sum(values[0] for values in found.values())]
+        found[rest] = [(by_joint - sum(values[0][0] for values in found.values()), None)]
     return {name: found[name] for name in directions}
 
 

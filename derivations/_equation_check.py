@@ -106,14 +106,13 @@ def check_equation(
             report, f"equation {name!r}: {problem.message}", start, text, line, problem.offset
         )
     report.relations = len(equation.relations)
-    bound = _Bindings(f, values, symbols, output, rng, equation)
-    bound.first_index = first_index
+    bound = _Bindings(f, values, symbols, output, rng, equation, first_index)
     if f is not None:
         report.output_shape = tuple(bound.values[output].shape)
     report.wrt = tuple(dict.fromkeys(d.denominator.name for d in equation.derivatives()))
     for relation in equation.relations:
         bound.sizes = []
-        env = Environment(bound.values, bound.derivative, first_index)
+        env = Environment(bound.values, bound.derivative, bound.first_index)
         try:
             sides = [np.asarray(evaluate(side, env), dtype=float) for side in relation.sides]
         except EquationError as error:
@@ -148,12 +147,12 @@ def _equation_of(name: str, latex: str | None) -> tuple[str, int]:
 class _Bindings:
     """The values an equation is evaluated with, and the numerical derivatives it asks for."""
 
-    def __init__(self, f, values, symbols, output, rng, equation) -> None:
+    def __init__(self, f, values, symbols, output, rng, equation, first_index: int) -> None:
         from .equations._tree import Call, walk
 
         self.f, self.inputs, self.output, self.rng = f, dict(values), output, rng
         self.method = "direct comparison"
-        self.first_index = 1
+        self.first_index = first_index  # positions in subscripts count from it
         self.evaluations = 0
         self.sizes: list[float] = []  # the magnitudes of the derivatives a relation reads
         given = dict(symbols(**copied(values)) if callable(symbols) else (symbols or {}))

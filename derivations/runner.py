@@ -330,10 +330,14 @@ class _ForkServer:
 
     def close(self) -> None:
         self.alive = False
-        try:
-            self.control.close()
-        except OSError:
-            pass
+        # shutdown, not just close: the listening thread is blocked in recv on this socket,
+        # which keeps it open (and the server waiting for the end of its channel) until the
+        # recv returns; shutdown ends both at once.
+        for end in (lambda: self.control.shutdown(socket.SHUT_RDWR), self.control.close):
+            try:
+                end()
+            except OSError:
+                pass
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from html.parser import HTMLParser
+from html.parser import HTMLParser, tagfind_tolerant
 
 from pymdownx.superfences import highlight_validator
 
@@ -77,20 +77,39 @@ class Comment:
 
 
 class _CommentFinder(HTMLParser):
+    """Python's HTML tokenizer, reporting only comments, with where each starts and ends.
+
+    The tokenizer decides what is a comment (not one inside ``<script>`` or an attribute); it is
+    spared the work whose results nobody reads here: the attributes of tags other than the
+    raw-text ones (which do change how what follows is read), and line numbers (the offsets come
+    from the tokenizer's own position). A page is read in one pass, so positions are offsets
+    into it.
+    """
+
     def __init__(self, html: str) -> None:
         super().__init__(convert_charrefs=False)
-        self.starts = [0]
-        for i, char in enumerate(html):
-            if char == "\n":
-                self.starts.append(i + 1)
         self.found: list[Comment] = []
-        self.feed(html)
-        self.close()
+        self._text = ""
+        self.rawdata = html
+        self.goahead(True)
+
+    def parse_starttag(self, i: int) -> int:
+        name = tagfind_tolerant.match(self.rawdata, i + 1)
+        if name is None or name.group(1).lower() in self.CDATA_CONTENT_ELEMENTS:
+            return super().parse_starttag(i)
+        return self.check_for_whole_start_tag(i)
+
+    def parse_comment(self, i: int, report: bool = True) -> int:
+        end = super().parse_comment(i, report)
+        if end >= 0 and report:
+            self.found.append(Comment(i, end, self._text))
+        return end
 
     def handle_comment(self, data: str) -> None:
-        line, column = self.getpos()
-        start = self.starts[line - 1] + column
-        self.found.append(Comment(start, start + len(data) + 7, data))
+        self._text = data
+
+    def updatepos(self, i: int, j: int) -> int:
+        return j
 
 
 def comments(html: str) -> list[Comment]:

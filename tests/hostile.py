@@ -175,6 +175,16 @@ FAILS = [
         ),
     ),
     Case(
+        "a result marker inside a script, where the browser shows nothing",
+        {"index.md": "<script>\n" + marked() + "</script>\n\n" + block()},
+        fails=("docs/index.md:2: result marker 'r' is not on the rendered page",),
+    ),
+    Case(
+        "a result marker inside an attribute value",
+        {"index.md": '<p title="\n' + marked() + '">x</p>\n\n' + block()},
+        fails=("docs/index.md:2: result marker 'r' is not on the rendered page",),
+    ),
+    Case(
         "a block inside an indented code block",
         {"index.md": SINE + "\nSome text.\n\n" + indent(block(header="```{.python .derivation}"))},
         fails=("docs/index.md:14: this derivation block ran, but the page does not show it",),

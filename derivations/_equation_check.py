@@ -18,7 +18,10 @@ What a derivative differentiates:
 - any other expression: evaluated again with the variable changed, as for a partial.
 
 Derivatives are taken element by element: by the complex step when what is differentiated is
-complex-safe, else by a 5-point stencil.
+complex-safe, else by a 5-point stencil. A relation that states a large loss gradient
+(``\\frac{\\partial L}{\\partial x_{...}} = ...``) is first compared along one random direction,
+which costs a few evaluations instead of one an element; only a disagreement, or a form that
+cannot be compared so, pays for the element-by-element derivative.
 """
 
 from __future__ import annotations
@@ -113,6 +116,11 @@ def check_equation(
     for relation in equation.relations:
         bound.sizes = []
         env = Environment(bound.values, bound.derivative, bound.first_index)
+        try:
+            if _agrees_along_a_direction(report, relation, bound, env):
+                continue
+        except EquationError:
+            pass  # the element-by-element comparison below says what is wrong, and where
         try:
             sides = [np.asarray(evaluate(side, env), dtype=float) for side in relation.sides]
         except EquationError as error:
@@ -212,7 +220,7 @@ class _Bindings:
 
     def derivative(self, numerator, denominator) -> np.ndarray:
         """The numerical derivative of ``numerator`` by ``denominator``, output indices first."""
-        from .equations import Environment, EquationError, evaluate
+        from .equations import Environment, EquationError
 
         env = Environment(self.values)
         key = env.resolve(denominator.name, bool(denominator.indices))
@@ -221,6 +229,18 @@ class _Bindings:
         if numerator.is_loss and key == self.output:
             return self.values["g"]
         x0 = np.asarray(self.values[key], dtype=float)
+        function = self._function(numerator, denominator, key, x0, env)
+        if isinstance(function, np.ndarray):
+            return function
+        relation = numerator.relation
+        return self._jacobian(
+            function, x0, pointwise=relation is not None and relation.mode == "scalar"
+        )
+
+    def _function(self, numerator, denominator, key: str, x0: np.ndarray, env):
+        """What the derivative differentiates, as a function of the variable ``key``; or the
+        derivative itself when it needs no numbers (zero, the identity)."""
+        from .equations import Environment, evaluate
 
         def moved(v: np.ndarray) -> dict:
             base = dict(self.base, **{key: v})
@@ -258,10 +278,7 @@ class _Bindings:
                     env = Environment(moved(v), self.derivative, self.first_index)
                     return evaluate(numerator, env)
 
-        relation = numerator.relation
-        return self._jacobian(
-            function, x0, pointwise=relation is not None and relation.mode == "scalar"
-        )
+        return function
 
     def _through(self, numerator, key: str, via: str):
         """A restricted derivative, ``|_{via c}``: the variable moves only where c reads it,
@@ -332,6 +349,89 @@ class _Bindings:
         self.evaluations += forward.evaluations
         self.sizes.append(float(np.max(np.abs(jacobian), initial=0.0)))
         return jacobian
+
+
+#: A loss gradient with more elements than this is compared along a random direction first
+#: (by method): a directional derivative costs a few evaluations, the gradient one an element.
+DIRECTIONAL_ABOVE = {_numeric.COMPLEX_STEP: 256, _numeric.STENCIL: 2048}
+
+
+class _NotAGradient(Exception):
+    """The side is not a loss gradient read off element for element."""
+
+
+def _agrees_along_a_direction(report, relation, bound: _Bindings, env) -> bool:
+    """True when the relation's left side is the gradient of the loss for one large variable,
+    arranged in some order of its elements, and every other side, put in that order, has the
+    loss's directional derivative along a random direction.
+
+    This replaces n evaluations (one an element) by a few. It only ever proves: a relation that
+    is not of this form, or that disagrees, is compared element by element, which names the
+    worst element. The order is read by evaluating the left side with the variable's element
+    numbers in place of its gradient; any side that is not a plain rearrangement (a sum, a
+    repeated index, a factor) does not return each number once and is not taken.
+    """
+    from .equations import Environment, evaluate
+
+    left, others = relation.sides[0], relation.sides[1:]
+    derivative = left.derivative
+    if derivative is None or not derivative.numerator.is_loss or not others:
+        return False
+    key = Environment(bound.values).resolve(
+        derivative.denominator.name, bool(derivative.denominator.indices)
+    )
+    if key is None or key == bound.output or key not in bound.values:
+        return False
+    x0 = np.asarray(bound.values[key], dtype=float)
+    if x0.size <= min(DIRECTIONAL_ABOVE.values()):
+        return False
+
+    def numbers(numerator, denominator) -> np.ndarray:
+        if numerator is not derivative.numerator or denominator is not derivative.denominator:
+            raise _NotAGradient
+        return np.arange(x0.size, dtype=float).reshape(x0.shape)
+
+    try:
+        order = np.asarray(
+            evaluate(left, Environment(bound.values, numbers, bound.first_index)), dtype=float
+        )
+    except _NotAGradient:
+        return False
+    if order.size != x0.size or not np.array_equal(np.sort(order.ravel()), np.arange(x0.size)):
+        return False
+    placed = []
+    for side in others:
+        value = np.asarray(evaluate(side, env), dtype=float)
+        if value.shape != order.shape or not np.any(value):
+            return False
+        gradient = np.empty(x0.size)
+        gradient[order.ravel().astype(np.intp)] = value.ravel()
+        placed.append(gradient.reshape(x0.shape))
+    function = bound._function(derivative.numerator, derivative.denominator, key, x0, env)
+    forward = _numeric.Forward(lambda v: function(v), {"v": x0})
+    y0 = np.asarray(forward(), dtype=float)
+    one = np.ones(y0.shape)
+    v = bound.rng.standard_normal(x0.shape)
+    numerical = _numeric.complex_safety(forward, y0, one, {"v": v})
+    method = _numeric.COMPLEX_STEP
+    if numerical is None:
+        method = _numeric.STENCIL
+        if x0.size <= DIRECTIONAL_ABOVE[method]:
+            return False
+        numerical = _numeric.stencil_directional(forward, one, "v", v)[0]
+    tolerance = TOLERANCE[method]
+    errors = []
+    for gradient in placed:
+        claimed = float(np.sum(gradient * v))
+        scale = max(float(np.linalg.norm(gradient) * np.linalg.norm(v)), abs(numerical))
+        errors.append(abs(claimed - numerical) / scale)
+    if not max(errors) <= tolerance:
+        return False
+    bound.evaluations += forward.evaluations
+    if method == _numeric.STENCIL or bound.method == "direct comparison":
+        bound.method = method
+    report.error = max(errors) if not report.error >= max(errors) else report.error
+    return True
 
 
 def _identity(shape: tuple[int, ...]) -> np.ndarray:

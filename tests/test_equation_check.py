@@ -288,3 +288,26 @@ def test_the_worst_element_is_named_as_the_page_counts():
     latex = r"y_b = x_{b0} + 2 x_{b1}"
     with pytest.raises(EquationMismatch, match=r"worst element at b=0:"):
         check_equation("pos", off_in_the_first_row, latex=latex, first_index=0, x=(3, 4))
+
+
+def test_a_large_loss_gradient_is_proven_along_a_direction_in_a_few_evaluations():
+    report = check_equation("lin-dx", linear, latex=DX, x=(600,), W=(4, 600))
+    assert report.passed and report.method == "complex step" and report.error < 1e-14
+    assert report.evaluations < 10  # element by element it would take 600
+
+
+def test_one_element_off_by_a_millionth_among_600_still_fails_and_is_named():
+    rng = np.random.default_rng(1)
+    x, W = rng.standard_normal(600), rng.standard_normal((4, 600))
+    e = np.zeros(600)
+    e[417] = 1e-6
+    with pytest.raises(EquationMismatch, match="at q=418") as caught:
+        check_equation(
+            "lin-dx",
+            linear,
+            latex=DX + r" + e_q",
+            symbols={"e": e},
+            x=x,
+            W=W,
+        )
+    assert caught.value.report.worst.index == (417,)

@@ -11,7 +11,7 @@ listing it passed and each has a passing check attributed to it. Checks run insi
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .blocks import Block, Problem, ResultMarker, did_you_mean
@@ -25,9 +25,17 @@ class Binding:
     problems: list[Problem] = field(default_factory=list)
 
 
-def bind(blocks: Sequence[Block], outcomes: Sequence, results: Sequence[ResultMarker]) -> Binding:
+def bind(
+    blocks: Sequence[Block],
+    outcomes: Sequence,
+    results: Sequence[ResultMarker],
+    subjects: Mapping[str, tuple[str, ...]] | None = None,
+) -> Binding:
+    """Which checks prove which results, and what is wrong with the attributions. ``subjects``
+    (result name -> what its equation differentiates by, ``subjects_of``) may come from a cache."""
     known = [marker.name for marker in results]
-    subjects = {marker.name: subjects_of(marker.equation) for marker in results}
+    if subjects is None:
+        subjects = {marker.name: subjects_of(marker.equation) for marker in results}
     binding = Binding()
     sound: dict[str, bool] = {}
     for block, outcome in zip(blocks, outcomes, strict=True):

@@ -16,6 +16,7 @@ Anything that looks like a marker but is not exactly one is an error.
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 import threading
 from collections.abc import Iterable, Mapping
@@ -219,9 +220,13 @@ def _equation_after(lines: list[str], i: int, first_line: int) -> tuple[str | No
     j = i + 1
     while j < len(lines) and _is_marker_line(lines[j]):
         j += 1
-    rows = [text[len(prefix) :] for text in lines[j:] if text.startswith(prefix)]
-    if len(rows) < len(lines) - j:
-        rows = rows[: next(k for k, t in enumerate(lines[j:]) if not t.startswith(prefix))]
+    rows = []  # the lines that follow in the same container, up to the first blank one
+    for text in itertools.islice(lines, j, None):
+        if not text.startswith(prefix):
+            break
+        rows.append(text[len(prefix) :])
+        if not rows[-1].strip():
+            break
     if not rows:
         return None, 0
     opening = rows[0].strip()

@@ -46,6 +46,14 @@ def block_keys(blocks: list[Block], fingerprint: str, settings: str) -> list[str
     return keys
 
 
+def equations_key(fingerprint: str, equations: Iterable[str | None]) -> str:
+    """The key of what a page's equations say about themselves (what each differentiates by)."""
+    digest = hashlib.sha256(f"{fingerprint}\0equations".encode())
+    for latex in equations:
+        digest.update(b"\0" + (latex or "").encode())
+    return digest.hexdigest()
+
+
 def _hash(path: str) -> str | None:
     try:
         return hashlib.sha256(Path(path).read_bytes()).hexdigest()
@@ -63,13 +71,18 @@ def files_unchanged(hashes: dict[str, str | None]) -> bool:
 
 
 class OutcomeCache:
-    """Passing block outcomes, in memory and (if given a directory) on disk."""
+    """Passing block outcomes (and what equations differentiate by), in memory and (if given a
+    directory) on disk."""
 
     def __init__(self, directory: Path | None) -> None:
         self.directory = directory
         self.memory: dict[str, dict[str, Any]] = {}
 
-    def get(self, key: str) -> dict[str, Any] | None:
+    def get(
+        self, key: str, fields: frozenset[str] = frozenset({"reports", "seconds", "reads"})
+    ) -> dict[str, Any] | None:
+        """The entry stored under ``key``, if it has every one of ``fields`` (a block outcome's
+        by default)."""
         if key in self.memory:
             return self.memory[key]
         if self.directory is None:
@@ -78,7 +91,7 @@ class OutcomeCache:
             entry = json.loads((self.directory / f"{key}.json").read_text())
         except (OSError, ValueError):
             return None
-        if not isinstance(entry, dict) or not {"reports", "seconds", "reads"} <= set(entry):
+        if not isinstance(entry, dict) or not fields <= set(entry):
             return None
         self.memory[key] = entry
         return entry

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .binding import bind
+from .binding import bind, subjects_of
 from .blocks import Block, BlockFinder, Problem, ResultMarker, parse_page
-from .cache import OutcomeCache, block_keys, files_unchanged, hashes_of
+from .cache import OutcomeCache, block_keys, equations_key, files_unchanged, hashes_of
 from .runner import DEFAULT_MEMORY_GIB, DEFAULT_TIMEOUT, BlockOutcome, run_blocks
 
 
@@ -145,7 +145,7 @@ def verify_page(
     page = PageVerification(path, blocks, outcomes, parsed.results, list(parsed.problems))
     for outcome in outcomes:
         page.problems += outcome.problems
-    binding = bind(blocks, outcomes, parsed.results)
+    binding = bind(blocks, outcomes, parsed.results, _subjects(parsed.results, cache, fingerprint))
     page.problems += binding.problems
     page.proofs = {} if parsed.problems else binding.proofs
     page.problems.sort(key=lambda p: p.line)
@@ -159,6 +159,21 @@ def unverified_page(
     parsed = finder.parse(body, first_line) if finder else parse_page(body, first_line)
     outcomes = [BlockOutcome("not run") for _ in parsed.blocks]
     return PageVerification(path, parsed.blocks, outcomes, parsed.results)
+
+
+def _subjects(results, cache: OutcomeCache | None, fingerprint: str) -> dict | None:
+    """What each result's equation differentiates by, recalled when the equations are unchanged
+    (reading them is most of what a build with every block recalled pays for)."""
+    if cache is None:
+        return None
+    key = equations_key(fingerprint, [m.equation for m in results])
+    entry = cache.get(key, fields=frozenset({"names", "subjects"}))
+    names = [m.name for m in results]
+    if entry is not None and entry.get("names") == names:
+        return {n: tuple(s) for n, s in zip(names, entry["subjects"], strict=True)}
+    subjects = [subjects_of(m.equation) for m in results]
+    cache.put(key, {"names": names, "subjects": [list(s) for s in subjects]})
+    return dict(zip(names, subjects, strict=True))
 
 
 def _recall(blocks, keys, cache) -> list[BlockOutcome] | None:

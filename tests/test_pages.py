@@ -176,3 +176,16 @@ def test_rerun_ignores_the_cache(tmp_path):
     verify(tmp_path, HEADER + SINE, cache=cache, fingerprint="f")
     again = verify(tmp_path, HEADER + SINE, cache=cache, fingerprint="f", rerun=True)
     assert not again.outcomes[0].cached
+
+
+def test_what_an_equation_differentiates_by_is_recalled_only_for_the_same_equation(tmp_path):
+    cache = OutcomeCache(tmp_path / "cache")
+    page = (
+        "<!-- result: r -->\n$$\n\\frac{\\partial L}{\\partial x_p} = g_p \\cos x_p\n$$\n\n"
+        + HEADER.replace("{.python .derivation}", '{.python .derivation verifies="r"}')
+        + SINE
+    )
+    assert verify(tmp_path, page, cache=cache, fingerprint="f").problems == []
+    assert verify(tmp_path, page, cache=cache, fingerprint="f").verified
+    by_w = verify(tmp_path, page.replace("x_p} =", "w_p} ="), cache=cache, fingerprint="f")
+    assert any("is a derivative by w" in m for m in messages(by_w))

@@ -28,6 +28,8 @@ class PageVerification:
     problems: list[Problem] = field(default_factory=list)
     #: Result name -> (block index, report index) of each check proving it.
     proofs: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    #: Result name -> why its LaTeX was not evaluated (``not_evaluated_reason``), when known.
+    reasons: dict[str, str] = field(default_factory=dict)
 
     @property
     def verified(self) -> dict[str, int]:
@@ -58,7 +60,9 @@ class PageVerification:
             if not equations:
                 ran = any(o.status != "not run" for o in self.outcomes)
                 row["reason"] = (
-                    not_evaluated_reason(marker.equation) if ran else "not checked in this build"
+                    self.reasons.get(marker.name) or not_evaluated_reason(marker.equation)
+                    if ran
+                    else "not checked in this build"
                 )
             rows.append(row)
         return rows
@@ -149,6 +153,10 @@ def verify_page(
     page.problems += binding.problems
     page.proofs = {} if parsed.problems else binding.proofs
     page.problems.sort(key=lambda p: p.line)
+    if cache is not None:
+        unread = [m for m in parsed.results if not page.evaluated(m.name)]
+        reasons = _memo(cache, fingerprint, "reasons", unread, not_evaluated_reason)
+        page.reasons = {m.name: reason for m, reason in zip(unread, reasons, strict=True)}
     return page
 
 
@@ -166,14 +174,22 @@ def _subjects(results, cache: OutcomeCache | None, fingerprint: str) -> dict | N
     (reading them is most of what a build with every block recalled pays for)."""
     if cache is None:
         return None
-    key = equations_key(fingerprint, [m.equation for m in results])
-    entry = cache.get(key, fields=frozenset({"names", "subjects"}))
-    names = [m.name for m in results]
+    subjects = _memo(cache, fingerprint, "subjects", results, subjects_of)
+    return {m.name: tuple(s) for m, s in zip(results, subjects, strict=True)}
+
+
+def _memo(cache: OutcomeCache, fingerprint: str, kind: str, markers, compute) -> list:
+    """``compute(latex)`` for each marker's equation, recalled from the cache when the same
+    equations were read before by the same engine."""
+    key = equations_key(f"{fingerprint} {kind}", [m.equation for m in markers])
+    entry = cache.get(key, fields=frozenset({"names", "values"}))
+    names = [m.name for m in markers]
     if entry is not None and entry.get("names") == names:
-        return {n: tuple(s) for n, s in zip(names, entry["subjects"], strict=True)}
-    subjects = [subjects_of(m.equation) for m in results]
-    cache.put(key, {"names": names, "subjects": [list(s) for s in subjects]})
-    return dict(zip(names, subjects, strict=True))
+        return entry["values"]
+    values = [compute(m.equation) for m in markers]
+    stored = [v if isinstance(v, str) else list(v) for v in values]
+    cache.put(key, {"names": names, "values": stored})
+    return values
 
 
 def _recall(blocks, keys, cache) -> list[BlockOutcome] | None:

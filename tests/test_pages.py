@@ -189,3 +189,25 @@ def test_what_an_equation_differentiates_by_is_recalled_only_for_the_same_equati
     assert verify(tmp_path, page, cache=cache, fingerprint="f").verified
     by_w = verify(tmp_path, page.replace("x_p} =", "w_p} ="), cache=cache, fingerprint="f")
     assert any("is a derivative by w" in m for m in messages(by_w))
+
+
+def test_why_an_equation_was_not_evaluated_is_recalled_with_the_same_equations(
+    tmp_path, monkeypatch
+):
+    import derivations.pages
+
+    cache = OutcomeCache(tmp_path / "cache")
+    page = (
+        "<!-- result: r -->\n$$\n\\frac{\\partial L}{\\partial x_p} = g_p \\cos x_p + ?\n$$\n\n"
+        + HEADER.replace("{.python .derivation}", '{.python .derivation verifies="r"}')
+        + SINE
+    )
+    (first,) = verify(tmp_path, page, cache=cache, fingerprint="f").result_records()
+    assert "outside the notation" in first["reason"]
+
+    def unreadable(latex):
+        raise AssertionError("the equation was read again")
+
+    monkeypatch.setattr(derivations.pages, "not_evaluated_reason", unreadable)
+    (again,) = verify(tmp_path, page, cache=cache, fingerprint="f").result_records()
+    assert again["reason"] == first["reason"]

@@ -41,6 +41,18 @@ _PACKAGE = str(Path(__file__).resolve().parent)
 Names = str | Iterable[str] | None
 
 
+def directional_error(
+    claimed: np.ndarray, v: np.ndarray, numerical: float, claimed_norm: float | None = None
+) -> float:
+    """How far <claimed, v> is from the numerical directional derivative along v, relative to
+    |claimed| |v| (or to the derivative itself, when that is larger)."""
+    if claimed_norm is None:
+        claimed_norm = float(np.linalg.norm(claimed))
+    analytic = float(np.sum(claimed * v))
+    scale = max(claimed_norm * float(np.linalg.norm(v)), abs(numerical))
+    return abs(analytic - numerical) / max(scale, RESOLUTION)
+
+
 def check(
     f: Callable[..., Any],
     vjp: Callable[..., Any],
@@ -105,9 +117,7 @@ def check(
         for v, (numerical, step) in zip(directions[name], numericals[name], strict=True):
             if step is not None:  # the stencil's, for the element-wise pass below
                 steps.setdefault(name, step)
-            analytic = float(np.sum(c * v))
-            scale = max(norms[name] * float(np.linalg.norm(v)), abs(numerical))
-            error = abs(analytic - numerical) / max(scale, RESOLUTION)
+            error = directional_error(c, v, numerical, norms[name])
             worst_error[name] = max(worst_error.get(name, 0.0), error)
             report.error = max(report.error, error)
         found = [numerical for numerical, _ in numericals[name]]

@@ -34,7 +34,14 @@ from typing import Any
 import numpy as np
 
 from . import _numeric, _recording
-from ._checks import IDENTITY_TOLERANCE, TOLERANCE, _caller_stack, _evaluate_output, _short
+from ._checks import (
+    IDENTITY_TOLERANCE,
+    TOLERANCE,
+    _caller_stack,
+    _evaluate_output,
+    _short,
+    directional_error,
+)
 from ._inputs import copied, draw_inputs, streams
 from ._report import CheckReport, Element, EquationMismatch
 
@@ -380,7 +387,7 @@ def _agrees_along_a_direction(report, relation, bound: _Bindings, env) -> bool:
     key = Environment(bound.values).resolve(
         derivative.denominator.name, bool(derivative.denominator.indices)
     )
-    if key is None or key == bound.output or key not in bound.values:
+    if key is None or key == bound.output:
         return False
     x0 = np.asarray(bound.values[key], dtype=float)
     if x0.size <= min(DIRECTIONAL_ABOVE.values()):
@@ -420,11 +427,7 @@ def _agrees_along_a_direction(report, relation, bound: _Bindings, env) -> bool:
             return False
         numerical = _numeric.stencil_directional(forward, one, "v", v)[0]
     tolerance = TOLERANCE[method]
-    errors = []
-    for gradient in placed:
-        claimed = float(np.sum(gradient * v))
-        scale = max(float(np.linalg.norm(gradient) * np.linalg.norm(v)), abs(numerical))
-        errors.append(abs(claimed - numerical) / scale)
+    errors = [directional_error(gradient, v, numerical) for gradient in placed]
     if not max(errors) <= tolerance:
         return False
     bound.evaluations += forward.evaluations

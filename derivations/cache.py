@@ -47,7 +47,8 @@ def block_keys(blocks: list[Block], fingerprint: str, settings: str) -> list[str
 
 
 def equations_key(fingerprint: str, equations: Iterable[str | None]) -> str:
-    """The key of what a page's equations say about themselves (what each differentiates by)."""
+    """The key of what is computed from a page's equations alone (what each differentiates by,
+    why one is not evaluated); ``fingerprint`` names the engine and what was computed."""
     digest = hashlib.sha256(f"{fingerprint}\0equations".encode())
     for latex in equations:
         digest.update(b"\0" + (latex or "").encode())
@@ -71,8 +72,8 @@ def files_unchanged(hashes: dict[str, str | None]) -> bool:
 
 
 class OutcomeCache:
-    """Passing block outcomes (and what equations differentiate by), in memory and (if given a
-    directory) on disk."""
+    """Passing block outcomes (and what was computed from a page's equations), in memory and (if
+    given a directory) on disk."""
 
     def __init__(self, directory: Path | None) -> None:
         self.directory = directory

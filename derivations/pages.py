@@ -187,8 +187,7 @@ def _memo(cache: OutcomeCache, fingerprint: str, kind: str, markers, compute) ->
     if entry is not None and entry.get("names") == names:
         return entry["values"]
     values = [compute(m.equation) for m in markers]
-    stored = [v if isinstance(v, str) else list(v) for v in values]
-    cache.put(key, {"names": names, "values": stored})
+    cache.put(key, {"names": names, "values": values})
     return values
 
 

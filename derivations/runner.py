@@ -10,6 +10,7 @@ folder, and dies with the build; whatever it starts dies with it.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import itertools
 import json
 import os
@@ -333,11 +334,10 @@ class _ForkServer:
         # shutdown, not just close: the listening thread is blocked in recv on this socket,
         # which keeps it open (and the server waiting for the end of its channel) until the
         # recv returns; shutdown ends both at once.
-        for end in (lambda: self.control.shutdown(socket.SHUT_RDWR), self.control.close):
-            try:
-                end()
-            except OSError:
-                pass
+        with contextlib.suppress(OSError):
+            self.control.shutdown(socket.SHUT_RDWR)
+        with contextlib.suppress(OSError):
+            self.control.close()
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:

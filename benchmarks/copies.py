@@ -7,6 +7,7 @@ site of generated posts. MkDocs runs in the site's own venv when there is one.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -63,18 +64,33 @@ def tagged(text: str, comment: str, *, last_only: bool = False) -> str:
     return "\n".join(lines)
 
 
+def renamed(text: str, suffix: str) -> str:
+    """The page with every result name it marks given ``suffix``, wherever the name occurs.
+
+    Result names are unique on a site: a copy that kept them would fail the build.
+    """
+    names = {m.name for m in parse_page(split_front_matter(text).body).results}
+    if not names:
+        return text
+    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    name = re.compile(rf"(?<![\w-])({alternatives})(?![\w-])")
+    return name.sub(lambda m: m.group(1) + suffix, text)
+
+
 def grow(repo: Path, posts: int) -> list[str]:
     """Add copies of the posts until the site has ``posts`` of them; return the new pages.
 
-    Every copy's blocks are tagged, so each is work of its own for the checks and the cache.
-    The copies join the navigation: ``mkdocs.yml`` inherits the original and extends its nav.
+    Every copy's blocks are tagged, so each is work of its own for the checks and the cache,
+    and its result names get a suffix of their own. The copies join the navigation:
+    ``mkdocs.yml`` inherits the original and extends its nav.
     """
     originals = sorted((repo / "docs" / "posts").glob("*.md"))
     added = []
     for n in range(posts - len(originals)):
         source = originals[n % len(originals)]
-        copy = source.with_name(f"{source.stem}-copy{n // len(originals) + 1}.md")
-        text = source.read_text()
+        number = n // len(originals) + 1
+        copy = source.with_name(f"{source.stem}-copy{number}.md")
+        text = renamed(source.read_text(), f"-copy{number}")
         copy.write_text(tagged(text, f"copy {n}") if parse_page(text).blocks else text)
         added.append(f"posts/{copy.name}")
     loader = type("Loader", (yaml.SafeLoader,), {})

@@ -16,6 +16,11 @@ from typing import Any
 from .sharpness import summarise
 
 Data = dict[str, Any]
+
+
+class Invalid(Exception):
+    """The section ran, but what it measured cannot stand for the target (why is the message)."""
+
 OPS = {"<": operator.lt, "≤": operator.le, "=": operator.eq, "≥": operator.ge}
 
 
@@ -59,7 +64,13 @@ def _times(data: Data) -> str:
 
 
 def _vs_off(mode: str) -> Callable[[Data], float]:
-    return lambda data: data["medians"][mode]["seconds"] / data["medians"]["off"]["seconds"]
+    def ratio(data: Data) -> float:
+        failed = [r for r in data["runs"] if r["returncode"] != 0]
+        if failed:  # the time of a build that stopped with an error measures nothing
+            raise Invalid(f"{len(failed)} of {len(data['runs'])} builds failed")
+        return data["medians"][mode]["seconds"] / data["medians"]["off"]["seconds"]
+
+    return ratio
 
 
 def _builds(mode: str) -> Callable[[Data], str]:
@@ -158,6 +169,16 @@ def evaluate(results: Data) -> dict[str, Data]:
             detail = f" ({t.detail(data)})" if t.detail else ""
         except KeyError:
             continue  # not measured in this run (no peers, say)
+        except Invalid as why:
+            rows[t.key] = {
+                "section": t.section,
+                "what": t.what,
+                "measured": f"not measured: {why}",
+                "bound": t.op if callable(t.limit) else f"{t.op} {_shown(t.limit, t.unit, True)}",
+                "limit": None,
+                "met": False,
+            }
+            continue
         rows[t.key] = {
             "section": t.section,
             "what": t.what,

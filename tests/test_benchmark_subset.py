@@ -149,3 +149,33 @@ def test_tagging_a_page_changes_every_derivation_block_and_nothing_else():
     (block,) = parse_page(source.body, source.first_line).blocks
     assert block.source == "# copy 1\nx = 1\n"
     assert out.replace("> # copy 1\n", "") == page
+
+
+def test_a_copied_page_marks_its_results_under_names_of_its_own():
+    from benchmarks.copies import renamed
+    from derivations.blocks import parse_page
+
+    page = (
+        "<!-- result: ln-dx -->\n$$ y = x \\label{eq:ln-dx} $$\n\n"
+        "<!-- result: ln-dx2 -->\n$$ z = x $$\n\n"
+        '```{.python .derivation verifies="ln-dx ln-dx2"}\ncheck_equation("ln-dx", f)\n```\n'
+        "See [the other](other.md#result-ln-dxy).\n"
+    )
+    out = renamed(page, "-copy1")
+    assert [m.name for m in parse_page(out).results] == ["ln-dx-copy1", "ln-dx2-copy1"]
+    assert 'verifies="ln-dx-copy1 ln-dx2-copy1"' in out
+    assert 'check_equation("ln-dx-copy1", f)' in out and "eq:ln-dx-copy1" in out
+    assert "#result-ln-dxy" in out  # a name the page does not mark is left alone
+
+
+def test_a_build_target_from_builds_that_failed_is_not_met():
+    def run(mode, returncode):
+        return {"mode": mode, "seconds": 1.0, "cpu": 1.0, "returncode": returncode}
+
+    medians = {m: {"seconds": 1.0, "cpu": 1.0} for m in ("off", "cold", "warm")}
+    build = {"runs": [run("off", 0), run("cold", 1), run("warm", 0)], "medians": medians}
+    rows = targets.evaluate({"build": build})
+    assert rows["cold"]["met"] is False and rows["warm"]["met"] is False
+    assert rows["cold"]["measured"] == "not measured: 1 of 3 builds failed"
+    build["runs"][1]["returncode"] = 0
+    assert targets.evaluate({"build": build})["cold"]["met"] is True

@@ -21,6 +21,7 @@ Data = dict[str, Any]
 class Invalid(Exception):
     """The section ran, but what it measured cannot stand for the target (why is the message)."""
 
+
 OPS = {"<": operator.lt, "≤": operator.le, "=": operator.eq, "≥": operator.ge}
 
 

@@ -40,6 +40,18 @@ _CHANGES = {
 }
 
 
+def equation_facts(equations: dict[str, tuple[str, int]]) -> dict[str, dict[str, Any]]:
+    """What the build reads off each result's equation (by kind, then result name), read here,
+    before any block runs, where the parser is warm and the checks reuse what it read."""
+    from .binding import subjects_of
+    from .pages import not_evaluated_reason
+
+    return {
+        "subjects": {name: list(subjects_of(latex)) for name, (latex, _) in equations.items()},
+        "reasons": {name: not_evaluated_reason(latex) for name, (latex, _) in equations.items()},
+    }
+
+
 def serve_page(channel: socket.socket) -> None:
     """Read the page's request from the channel and run its blocks, reporting each."""
     with channel.makefile("rb") as reader:
@@ -55,9 +67,10 @@ def serve_page(channel: socket.socket) -> None:
     guard = _Guard(request["docs_dir"], request["cwd"])
     sys.addaudithook(guard)
     path = request["path"]
-    use_page_equations({k: tuple(v) for k, v in request.get("equations", {}).items()}, path)
+    equations = {k: tuple(v) for k, v in request.get("equations", {}).items()}
+    use_page_equations(equations, path)
     namespace: dict[str, Any] = {"__name__": "__derivation__", "__file__": path}
-    send({"event": "ready"})
+    send({"event": "ready", "facts": equation_facts(equations)})
     for i, block in enumerate(request["blocks"]):
         send({"event": "start", "index": i})
         guard.reads = set()

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .binding import bind, subjects_of
-from .blocks import Block, BlockFinder, Problem, ResultMarker, parse_page
+from .blocks import Block, BlockFinder, ParsedPage, Problem, ResultMarker, parse_page
 from .cache import OutcomeCache, block_keys, equations_key, files_unchanged, hashes_of
 from .runner import DEFAULT_MEMORY_GIB, DEFAULT_TIMEOUT, BlockOutcome, run_blocks
 
@@ -122,20 +122,24 @@ def verify_page(
     fingerprint: str = "",
     rerun: bool = False,
     finder: BlockFinder | None = None,
+    parsed: ParsedPage | None = None,
 ) -> PageVerification:
     """Run (or recall) every derivation block of a page and bind its results to its checks.
 
     ``path`` names the page in messages and tracebacks, relative to ``cwd``; ``body``
     is its Markdown without front matter, starting at line ``first_line`` of the file.
+    ``parsed`` is the page as ``finder`` (or ``parse_page``) reads it, when already read.
     """
-    parsed = finder.parse(body, first_line) if finder else parse_page(body, first_line)
+    if parsed is None:
+        parsed = finder.parse(body, first_line) if finder else parse_page(body, first_line)
     blocks = parsed.blocks
     equations = {m.name: (m.equation, m.equation_line) for m in parsed.results if m.equation}
     settings = f"timeout {timeout} memory {memory_gib} docs {docs_dir} equations {equations}"
     keys = block_keys(blocks, fingerprint, settings)
     outcomes = _recall(blocks, keys, cache) if cache and not rerun else None
+    facts: dict[str, dict[str, Any]] = {}
     if outcomes is None:
-        outcomes = run_blocks(
+        run = run_blocks(
             path,
             blocks,
             timeout=timeout,
@@ -144,49 +148,59 @@ def verify_page(
             docs_dir=docs_dir,
             equations=equations,
         )
+        outcomes, facts = run.outcomes, run.facts
         if cache is not None:
             _remember(blocks, keys, outcomes, cache)
     page = PageVerification(path, blocks, outcomes, parsed.results, list(parsed.problems))
     for outcome in outcomes:
         page.problems += outcome.problems
-    binding = bind(blocks, outcomes, parsed.results, _subjects(parsed.results, cache, fingerprint))
+    subjects = _subjects(parsed.results, cache, fingerprint, facts.get("subjects", {}))
+    binding = bind(blocks, outcomes, parsed.results, subjects)
     page.problems += binding.problems
     page.proofs = {} if parsed.problems else binding.proofs
     page.problems.sort(key=lambda p: p.line)
     if cache is not None:
         unread = [m for m in parsed.results if not page.evaluated(m.name)]
-        reasons = _memo(cache, fingerprint, "reasons", unread, not_evaluated_reason)
+        known = facts.get("reasons", {})
+        reasons = _memo(cache, fingerprint, "reasons", unread, not_evaluated_reason, known)
         page.reasons = {m.name: reason for m, reason in zip(unread, reasons, strict=True)}
     return page
 
 
 def unverified_page(
-    path: str, body: str, *, first_line: int = 1, finder: BlockFinder | None = None
+    path: str,
+    body: str,
+    *,
+    first_line: int = 1,
+    finder: BlockFinder | None = None,
+    parsed: ParsedPage | None = None,
 ) -> PageVerification:
     """A page as it is when checks are switched off: its blocks, none of them run."""
-    parsed = finder.parse(body, first_line) if finder else parse_page(body, first_line)
+    if parsed is None:
+        parsed = finder.parse(body, first_line) if finder else parse_page(body, first_line)
     outcomes = [BlockOutcome("not run") for _ in parsed.blocks]
     return PageVerification(path, parsed.blocks, outcomes, parsed.results)
 
 
-def _subjects(results, cache: OutcomeCache | None, fingerprint: str) -> dict | None:
+def _subjects(results, cache: OutcomeCache | None, fingerprint: str, known: dict) -> dict | None:
     """What each result's equation differentiates by, recalled when the equations are unchanged
     (reading them is most of what a build with every block recalled pays for)."""
     if cache is None:
         return None
-    subjects = _memo(cache, fingerprint, "subjects", results, subjects_of)
+    subjects = _memo(cache, fingerprint, "subjects", results, subjects_of, known)
     return {m.name: tuple(s) for m, s in zip(results, subjects, strict=True)}
 
 
-def _memo(cache: OutcomeCache, fingerprint: str, kind: str, markers, compute) -> list:
+def _memo(cache: OutcomeCache, fingerprint: str, kind: str, markers, compute, known) -> list:
     """``compute(latex)`` for each marker's equation, recalled from the cache when the same
-    equations were read before by the same engine."""
+    equations were read before by the same engine, or taken from ``known`` (result name ->
+    value), what the page's process computed, so that the build process need not parse."""
     key = equations_key(f"{fingerprint} {kind}", [m.equation for m in markers])
     entry = cache.get(key, fields=frozenset({"names", "values"}))
     names = [m.name for m in markers]
     if entry is not None and entry.get("names") == names:
         return entry["values"]
-    values = [compute(m.equation) for m in markers]
+    values = [known[m.name] if m.name in known else compute(m.equation) for m in markers]
     cache.put(key, {"names": names, "values": values})
     return values
 

@@ -64,6 +64,16 @@ class BlockOutcome:
         return self.status == "passed"
 
 
+@dataclass
+class PageRun:
+    """What running a page's blocks gave: an outcome per block, and what the page process read
+    off the page's equations before any block ran (kind -> result name -> value; see
+    ``_worker.equation_facts``), empty when no process ran."""
+
+    outcomes: list[BlockOutcome]
+    facts: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
 def run_blocks(
     path: str,
     blocks: list[Block],
@@ -73,7 +83,7 @@ def run_blocks(
     memory_gib: float = DEFAULT_MEMORY_GIB,
     docs_dir: Path | None = None,
     equations: dict[str, tuple[str, int]] | None = None,
-) -> list[BlockOutcome]:
+) -> PageRun:
     """Run ``blocks`` of the page at ``path`` in order, in one fresh process.
 
     ``path`` is how tracebacks and messages name the page (relative to ``cwd``).
@@ -83,7 +93,7 @@ def run_blocks(
     are the page's result equations (name -> LaTeX and its line), for ``check_equation``.
     """
     if not blocks:
-        return []
+        return PageRun([])
     cwd = Path(cwd or os.getcwd()).resolve()
     memory = int(memory_gib * 2**30)
     request = {
@@ -100,19 +110,21 @@ def run_blocks(
         server = _server()
         page = server.spawn(memory)
     except _ServerFailed as failure:
-        return _abandoned(blocks, 0, "crashed", f"the derivation process could not start{failure}")
+        message = f"the derivation process could not start{failure}"
+        return PageRun(_abandoned(blocks, 0, "crashed", message))
     with page:
         return _converse(page, server, blocks, request, timeout, memory_gib)
 
 
-def _converse(page, server, blocks, request, timeout, memory_gib) -> list[BlockOutcome]:
+def _converse(page, server, blocks, request, timeout, memory_gib) -> PageRun:
     events: queue.Queue[dict | None] = queue.Queue()
     threading.Thread(target=_read_events, args=(page.channel, events), daemon=True).start()
     threading.Thread(target=_send, args=(page.channel, request), daemon=True).start()
     outcomes: list[BlockOutcome] = []
     current: Block | None = None
+    facts: dict[str, dict[str, Any]] = {}
     try:
-        _expect(events, timeout, "ready")
+        facts = _expect(events, timeout, "ready").get("facts", {})
         for block in blocks:
             current = block
             _expect(events, timeout, "start")
@@ -127,7 +139,7 @@ def _converse(page, server, blocks, request, timeout, memory_gib) -> list[BlockO
                     reads=done["reads"],
                 )
             )
-        return outcomes
+        return PageRun(outcomes, facts)
     except TimeoutError:
         page.kill()
         status, message = "timeout", f"timed out after {timeout:g} s"
@@ -140,7 +152,7 @@ def _converse(page, server, blocks, request, timeout, memory_gib) -> list[BlockO
         returncode = server.exit_code(page.pid)
         status, message = "crashed", _describe_death(returncode, page.output_tail(), memory_gib)
     index = blocks.index(current) if current else 0
-    return outcomes + _abandoned(blocks, index, status, message)
+    return PageRun(outcomes + _abandoned(blocks, index, status, message), facts)
 
 
 def _abandoned(blocks, index: int, status: str, message: str) -> list[BlockOutcome]:

@@ -27,47 +27,43 @@ FOLD_LINES = 25
 _LABEL = re.compile(r"\\label\{([^{}]+)\}")
 
 
-def decorate_html(
-    html: str,
+def decorations(
     found: list[Comment],
     verification: PageVerification,
     page_url: str,
     *,
     enabled: bool = True,
-) -> str:
-    """The page's HTML with marks, notes and failure boxes in place of its comments."""
+) -> tuple[str, dict[int, str]]:
+    """What the page's reader is shown of its verdicts: what goes before the page (a banner,
+    problems of the page itself), and what goes in place of each comment, by its number in
+    ``found`` (marks, anchors, notes, failure boxes; nothing for an unused placeholder)."""
     report_url = get_relative_url(REPORT_URL, page_url)
     owned = _assign_problems(verification)
     boxes = _Boxes(verification.path)
     markers = {m.name: m for m in verification.results}
     opened = [c.placeholder[1] for c in found if c.placeholder and c.placeholder[0] == "open"]
     position = {number: i for i, number in enumerate(opened)}
-    pieces, cursor = [], 0
-    for comment in found:
-        replacement = None
+    replacements = {}
+    for n, comment in enumerate(found):
         if comment.placeholder:
             kind, number = comment.placeholder
             i = position.get(number, len(verification.blocks))
-            replacement = ""
+            replacements[n] = ""
             if i < len(verification.blocks):
                 block = verification.blocks[i]
                 problems = owned.get(("block", block.index), [])
                 if kind == "open":
-                    replacement = _before_block(block, verification, problems)
+                    replacements[n] = _before_block(block, verification, problems)
                 else:
-                    replacement = _after_block(block, verification, problems, boxes)
+                    replacements[n] = _after_block(block, verification, problems, boxes)
         elif comment.text.startswith(" result: ") and comment.text.split()[-1] in markers:
             marker = markers[comment.text.split()[-1]]
-            replacement = _mark(marker, verification, report_url, enabled)
+            replacements[n] = _mark(marker, verification, report_url, enabled)
             if owned.get(("result", marker.name)):
-                replacement += boxes.box(owned[("result", marker.name)])
-        if replacement is not None:
-            pieces += [html[cursor : comment.start], replacement]
-            cursor = comment.end
-    pieces.append(html[cursor:])
+                replacements[n] += boxes.box(owned[("result", marker.name)])
     page_level = owned.get(("page", None))
-    body = (boxes.box(page_level) if page_level else "") + "".join(pieces)
-    return boxes.banner() + body
+    before = boxes.box(page_level) if page_level else ""
+    return boxes.banner() + before, replacements
 
 
 def _assign_problems(verification: PageVerification) -> dict[tuple, list[Problem]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from html import escape
 from pathlib import Path
 
@@ -13,6 +13,8 @@ from mkdocs.utils import get_relative_url
 
 from derivations import KIND_NAMES, format_shape
 from derivations.pages import PageVerification
+
+from .slots import slot
 
 REPORT_PAGE = "verification.md"
 REPORT_URL = "verification/"
@@ -107,15 +109,18 @@ def summarise(pages: Mapping[str, PageVerification], *, enabled: bool) -> dict:
     }
 
 
+HEADLINE_SLOT = "headline"
+
+
 def report_markdown(
-    pages: Mapping[str, PageVerification],
+    listed: Sequence[str],
     titles: Mapping[str, str],
     *,
-    enabled: bool,
     root: Path | None = None,
 ) -> str:
-    """The report page's Markdown: a table per page, a row per result."""
-    summary = summarise(pages, enabled=enabled)
+    """The report page's Markdown, written before any verdict is known: a section per page of
+    ``listed`` (those with results or derivation blocks), whose table, like the headline, is a
+    slot filled by ``report_slots`` once every page is verified."""
     lines = [
         "---",
         "title: Verification report",
@@ -125,7 +130,7 @@ def report_markdown(
         "",
         "# Verification report",
         "",
-        _headline(summary),
+        slot(HEADLINE_SLOT),
         "",
         f"Built {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC{_commit(root)}. "
         "The same data, one record per check, is in "
@@ -138,32 +143,50 @@ def report_markdown(
         "1e-8, identities and equations without derivatives 1e-12).",
         "",
     ]
-    for src_uri, page in pages.items():
-        if not page.results and not page.blocks:
-            continue
+    for n, src_uri in enumerate(listed):
         lines += [f"## [{escape(titles.get(src_uri, src_uri))}]({src_uri})", ""]
-        lines += [
-            '<table class="verification-table"><thead><tr><th>Result</th><th>Line</th>'
-            "<th>Proven by</th><th>Method</th><th>Error / tolerance</th><th>Time</th>"
-            "<th>Status</th></tr></thead><tbody>"
-        ]
-        lines += [_row(src_uri, page, marker) for marker in page.results]
-        lines += ["</tbody></table>", ""]
+        lines += [slot(f"table-{n}"), ""]
     return "\n".join(lines)
+
+
+def report_slots(
+    listed: Sequence[str], pages: Mapping[str, PageVerification], *, enabled: bool
+) -> dict[str, str]:
+    """What fills the slots of ``report_markdown``: the headline, and a table per page."""
+    filled = {
+        HEADLINE_SLOT: f"<p><strong>{_headline(summarise(pages, enabled=enabled))}</strong></p>"
+    }
+    for n, src_uri in enumerate(listed):
+        page = pages[src_uri]
+        filled[f"table-{n}"] = "".join(
+            [
+                '<table class="verification-table"><thead><tr><th>Result</th><th>Line</th>'
+                "<th>Proven by</th><th>Method</th><th>Error / tolerance</th><th>Time</th>"
+                "<th>Status</th></tr></thead><tbody>",
+                *(_row(src_uri, page, marker) for marker in page.results),
+                "</tbody></table>",
+            ]
+        )
+    return filled
+
+
+def report_slot_names(listed: Sequence[str]) -> list[str]:
+    """The slots of the report page, in their order."""
+    return [HEADLINE_SLOT, *(f"table-{n}" for n in range(len(listed)))]
 
 
 def _headline(summary: dict) -> str:
     if not summary["enabled"]:
-        return "**Derivation checks were switched off for this build: nothing was verified.**"
+        return "Derivation checks were switched off for this build: nothing was verified."
     if summary["problems"]:
         return (
-            f"**{summary['verified']} of {summary['results']} results verified; "
-            f"{summary['problems']} problems.**"
+            f"{summary['verified']} of {summary['results']} results verified; "
+            f"{summary['problems']} problems."
         )
     return (
-        f"**{summary['results']} results on {summary['pages']} pages, all verified "
+        f"{summary['results']} results on {summary['pages']} pages, all verified "
         f"numerically at build time by {summary['checks']} checks; "
-        f"{summary['evaluated']} of them proven from their displayed equation.**"
+        f"{summary['evaluated']} of them proven from their displayed equation."
     )
 
 

@@ -17,25 +17,31 @@ import math
 import os
 import sys
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 from mkdocs.utils.meta import get_data
 
-from derivations.blocks import BlockFinder, Problem
+from derivations.blocks import BlockFinder, ParsedPage, Problem
 from derivations.cache import OutcomeCache, environment_fingerprint
 from derivations.pages import PageVerification, unverified_page, verify_page
-from derivations.rendering import rendered_disagreements
+from derivations.rendering import RenderedBlock, rendered_disagreements
 from derivations.runner import DEFAULT_MEMORY_GIB, DEFAULT_TIMEOUT
 from derivations_mkdocs import fence as verification_fence
-from derivations_mkdocs.marks import decorate_html
+from derivations_mkdocs import slots
+from derivations_mkdocs.fence import Comment
+from derivations_mkdocs.marks import decorations
 from derivations_mkdocs.report import (
     REPORT_PAGE,
     SUMMARY_PLACEHOLDER,
     fill_results,
     report_markdown,
+    report_slot_names,
+    report_slots,
     summarise,
     summary_html,
 )
@@ -51,6 +57,17 @@ SETTINGS = {
 }
 
 
+@dataclass
+class _Rendered:
+    """What the renderer put on a page: its comments as converted, and its derivation blocks."""
+
+    found: list[Comment]
+    shown: list[RenderedBlock]
+    originals: list[str]
+    slots: list[str]
+    compared: bool = False
+
+
 class _State:
     command = "build"
     dirty = False
@@ -61,6 +78,10 @@ class _State:
     sources: dict[str, tuple[str, int]] = {}
     signatures: dict[str, tuple] = {}
     report_order: tuple[list[str], dict[str, str]] = ([], {})
+    rendered: dict[str, _Rendered] = {}
+    parsed: dict[str, Future] = {}
+    report_listed: list[str] = []
+    unfilled: list[tuple[str, str]] = []  # (written page, its URL) whose totals wait for the end
     enabled = True
 
 
@@ -130,15 +151,17 @@ def on_files(files: Files, config) -> Files:
         _state.cache = OutcomeCache(root / ".cache" / "derivations")
     _state.sources = {f.src_uri: _body(f.content_string) for f in pages}
 
-    # Start every page's derivation blocks (or recall them), once per build. A build renders
-    # while they run and waits for a page's verdict only when it renders that page; serve
-    # waits for all at once, to log them and to know which verdicts changed.
+    # Start every page's derivation blocks (or recall them), once per build. A build converts
+    # and lays out the pages while they run, and waits for a page's verdict only when it
+    # writes that page (the home page's totals, if need be, at the very end); serve waits
+    # for all at once, to log them and to know which verdicts changed.
     _state.enabled = settings.get("checks", True) and os.environ.get(SWITCH_VARIABLE) != "off"
     if _state.enabled:
         _state.futures = _start(pages, root, config, settings)
     else:
         _state.futures = _skip(pages, root)
     _state.settled = None
+    _state.rendered, _state.unfilled = {}, []
     if _state.command == "serve":
         for verification in _all_pages().values():
             for problem in verification.problems:
@@ -157,10 +180,13 @@ def _page(src_uri: str) -> PageVerification | None:
 
 
 def _all_pages() -> dict[str, PageVerification]:
-    """Every page's verification (waiting for all), with the site-wide rules applied once."""
+    """Every page's verification (waiting for all), with the site-wide rules applied once, and
+    each page converted so far compared with what it shows."""
     if _state.settled is None:
         _state.settled = {src: future.result() for src, future in _state.futures.items()}
         _unique_names(_state.settled)
+    for src in _state.rendered:
+        _compared(src)
     return _state.settled
 
 
@@ -183,32 +209,37 @@ def _skip(pages: list[File], root: Path) -> dict[str, Future]:
     skipped = {}
     for f in pages:
         body, first_line = _state.sources[f.src_uri]
-        future: Future = Future()
-        future.set_result(
-            unverified_page(
-                _display_path(f, root), body, first_line=first_line, finder=_state.finder
-            )
-        )
-        skipped[f.src_uri] = future
+        parsed = _state.finder.parse(body, first_line)
+        page = unverified_page(_display_path(f, root), body, first_line=first_line, parsed=parsed)
+        skipped[f.src_uri], _state.parsed[f.src_uri] = _done(page), _done(parsed)
     return skipped
+
+
+def _done(value) -> Future:
+    future: Future = Future()
+    future.set_result(value)
+    return future
 
 
 def _report_file(config, pages: list[File]) -> File:
     """The verification report as a generated page, its sections in series order.
 
-    Its body is written when it is rendered, last, once every page has been compared with
-    what ran (see ``on_page_markdown``); here it gets its front matter.
+    Its body is written when it is converted, last, with slots for what the verdicts fill
+    in (see ``on_page_markdown``); here it gets its front matter.
     """
     meta = {f.src_uri: get_data(f.content_string)[1] for f in pages}
     titles = {src: data.get("title", src) for src, data in meta.items()}
     order = sorted(meta, key=lambda src: (meta[src].get("order", float("inf")), src))
     _state.report_order = (order, titles)
-    return File.generated(config, REPORT_PAGE, content=report_markdown({}, titles, enabled=True))
+    return File.generated(config, REPORT_PAGE, content=report_markdown([], titles))
 
 
 def _start(pages: list[File], root: Path, config, settings: dict) -> dict[str, Future]:
     fingerprint = environment_fingerprint()
     rerun = os.environ.get(RERUN_VARIABLE, "") not in ("", "0")
+
+    def parse(file: File) -> ParsedPage:
+        return _state.finder.parse(*_state.sources[file.src_uri])
 
     def one(file: File) -> PageVerification:
         body, first_line = _state.sources[file.src_uri]
@@ -223,10 +254,12 @@ def _start(pages: list[File], root: Path, config, settings: dict) -> dict[str, F
             cache=_state.cache,
             fingerprint=fingerprint,
             rerun=rerun,
-            finder=_state.finder,
+            parsed=_state.parsed[file.src_uri].result(),
         )
 
     pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 2)
+    # Every page is read first (quick), so that the report can be laid out early.
+    _state.parsed = {f.src_uri: pool.submit(parse, f) for f in pages}
     futures = {f.src_uri: pool.submit(one, f) for f in pages}
     pool.shutdown(wait=False)  # the pool ends when its pages are done
     return futures
@@ -280,14 +313,14 @@ def _display_path(file: File, root: Path) -> str:
 
 
 def on_page_markdown(markdown: str, page: Page, config, files: Files) -> str:
-    """The report is written again last, when every page has been compared with what ran."""
+    """The report is laid out from what the pages hold; its verdicts come in later."""
     if page.file.src_uri != REPORT_PAGE:
         return markdown
     order, titles = _state.report_order
     root = Path(config.config_file_path).resolve().parent
-    everything = _all_pages()
-    ordered = {src: everything[src] for src in order if src in everything}
-    return get_data(report_markdown(ordered, titles, enabled=_state.enabled, root=root))[0]
+    parsed = {src: _state.parsed[src].result() for src in order if src in _state.parsed}
+    _state.report_listed = [src for src, p in parsed.items() if p.results or p.blocks]
+    return get_data(report_markdown(_state.report_listed, titles, root=root))[0]
 
 
 def on_pre_page(page: Page, config, files: Files) -> Page:
@@ -296,45 +329,101 @@ def on_pre_page(page: Page, config, files: Files) -> Page:
 
 
 def on_page_content(html: str, page: Page, config, files: Files) -> str:
-    """Compare what the page shows with what ran, then put the verdicts on the page."""
-    verification = _page(page.file.src_uri)
-    if verification is None:
+    """Read what the renderer put on the page, and hold the places of its verdicts.
+
+    The page goes on through the build while its checks may still run; its verdicts are
+    put in (``on_page_context``) when MkDocs is about to write it.
+    """
+    src = page.file.src_uri
+    if src not in _state.futures:
         return html
     found = verification_fence.comments(html)
-    if _state.enabled:
-        body, first_line = _state.sources[page.file.src_uri]
-        shown = verification_fence.shown_blocks(found)
-        problems = rendered_disagreements(
-            verification, shown, [c.text for c in found], body, first_line
-        )
-        if problems:
-            verification.fail_everything(problems)
-            if _state.command == "serve":
-                for problem in problems:
-                    log.error(problem.located(verification.path))
-    decorated = decorate_html(html, found, verification, page.url, enabled=_state.enabled)
+    shown = verification_fence.shown_blocks(found)  # of this page: read before the next one
+    originals = [html[c.start : c.end] for c in found]
+    slotted, names = slots.comment_slots(html, found)
+    _state.rendered[src] = _Rendered(found, shown, originals, names)
+    return slotted
+
+
+def _compared(src: str) -> PageVerification:
+    """The page's verification, once it has been compared with what the page shows."""
+    verification = _page(src)
+    rendered = _state.rendered.get(src)
+    if rendered is None or rendered.compared or not _state.enabled:
+        return verification
+    rendered.compared = True
+    body, first_line = _state.sources[src]
+    texts = [c.text for c in rendered.found]
+    problems = rendered_disagreements(verification, rendered.shown, texts, body, first_line)
+    if problems:
+        verification.fail_everything(problems)
+        if _state.command == "serve":
+            for problem in problems:
+                log.error(problem.located(verification.path))
+    return verification
+
+
+@event_priority(100)  # before reader_html and the search plugin read the page
+def on_page_context(context, page: Page, config, nav):
+    """Put the verdicts on the page: marks, notes and failure boxes in their places."""
+    src = page.file.src_uri
+    if src == REPORT_PAGE:
+        listed = _state.report_listed
+        filled = report_slots(listed, _all_pages(), enabled=_state.enabled)
+        page.content = _filled(REPORT_PAGE, page.content, report_slot_names(listed), filled)
+        return context
+    rendered = _state.rendered.get(src)
+    if rendered is None:
+        return context
+    verification = _compared(src)
+    before, replacements = decorations(
+        rendered.found, verification, page.url, enabled=_state.enabled
+    )
+    with_ = {
+        name: replacements.get(int(name), rendered.originals[int(name)]) for name in rendered.slots
+    }
+    page.content = before + _filled(verification.path, page.content, rendered.slots, with_)
     # MkDocs collected the page's anchors before the marks existed: add theirs, so that
     # links to a result (#result-name) are validated like any other.
     anchors = getattr(page, "present_anchor_ids", None)
     if anchors is not None:
         anchors.update(f"result-{m.name}" for m in verification.results)
         anchors.update(f"check-{b.index + 1}" for b in verification.blocks)
-    return decorated
+    return context
+
+
+def _filled(path: str, html: str, names: list[str], with_: dict[str, str]) -> str:
+    try:
+        return slots.fill(html, names, with_)
+    except slots.LostSlot as lost:
+        raise PluginError(f"{path}: {lost}") from None
 
 
 def on_post_page(output: str, page: Page, config) -> str:
-    """The build's totals and verdicts where a page asked for them (the home page), now that
-    all are known."""
+    """The build's totals and verdicts where a page asked for them (the home page): now if all
+    are known, else once the build has written every page (``on_post_build``)."""
+    if SUMMARY_PLACEHOLDER not in output and 'class="verification-result"' not in output:
+        return output
+    if not all(future.done() for future in _state.futures.values()):
+        _state.unfilled.append((page.file.abs_dest_path, page.url))
+        return output
+    return _with_totals(output, page.url)
+
+
+def _with_totals(output: str, page_url: str) -> str:
     if SUMMARY_PLACEHOLDER in output:
         summary = summarise(_all_pages(), enabled=_state.enabled)
-        output = output.replace(SUMMARY_PLACEHOLDER, summary_html(summary, page.url))
+        output = output.replace(SUMMARY_PLACEHOLDER, summary_html(summary, page_url))
     if 'class="verification-result"' in output:
-        output = fill_results(output, _all_pages(), page.url)
+        output = fill_results(output, _all_pages(), page_url)
     return output
 
 
 def on_post_build(config) -> None:
     pages = _all_pages()
+    for written, page_url in _state.unfilled:
+        html = Path(written).read_text(encoding="utf-8")
+        Path(written).write_text(_with_totals(html, page_url), encoding="utf-8")
     records = [r for v in pages.values() for r in v.records()]
     results = [r for v in pages.values() for r in v.result_records()]
     summary = summarise(pages, enabled=_state.enabled)

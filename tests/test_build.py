@@ -222,3 +222,22 @@ def test_a_link_to_a_result_mark_on_another_page_passes_strict_validation(tmp_pa
         tmp_path / "b", {"index.md": PASSING, "other.md": "[x](index.md#result-nope)\n"}
     )
     assert "does not contain an anchor '#result-nope'" in build(broken).stderr
+
+
+def test_totals_and_report_are_filled_in_when_the_checks_finish_after_the_pages(tmp_path):
+    """The build renders while the checks run: a home page written before the last verdict
+    still gets the totals, the report every row."""
+    slow = PASSING.replace("import numpy as np", "import time\ntime.sleep(3)\nimport numpy as np")
+    slow = slow.replace("sin-dx", "slow-dx")
+    home = '# Home\n\n<span class="verification-summary"></span>\n'
+    site = make_site(tmp_path, {"index.md": home, "sine.md": PASSING, "slow.md": slow})
+    result = build(site)
+    assert result.returncode == 0, result.stderr
+    html = (site / "site" / "index.html").read_text()
+    assert 'class="verification-summary"' not in html
+    assert "2 results, all verified numerically at build time" in html
+    report = (site / "site" / "verification" / "index.html").read_text()
+    assert "2 results on 2 pages, all verified" in report
+    assert 'id="docs-slow--slow-dx"' in report and 'id="docs-sine--sin-dx"' in report
+    assert "derivation-slot" not in report + html
+    assert 'id="result-slow-dx"' in (site / "site" / "slow" / "index.html").read_text()

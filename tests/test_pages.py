@@ -211,3 +211,27 @@ def test_why_an_equation_was_not_evaluated_is_recalled_with_the_same_equations(
     monkeypatch.setattr(derivations.pages, "not_evaluated_reason", unreadable)
     (again,) = verify(tmp_path, page, cache=cache, fingerprint="f").result_records()
     assert again["reason"] == first["reason"]
+
+
+def test_the_build_process_reads_no_equation_when_the_page_process_ran(tmp_path, monkeypatch):
+    """The page's process reads its equations (its parser is warm, its checks reuse them)."""
+    import derivations.pages
+
+    def unreadable(latex):
+        raise AssertionError("the build process read the equation")
+
+    monkeypatch.setattr(derivations.pages, "subjects_of", unreadable)
+    monkeypatch.setattr(derivations.pages, "not_evaluated_reason", unreadable)
+    page = (
+        "<!-- result: r -->\n$$\n\\frac{\\partial L}{\\partial x_p} = g_p \\cos x_p\n$$\n\n"
+        "<!-- result: s -->\n$$\n\\frac{\\partial L}{\\partial x_p} = g_p \\cos x_p + ?\n$$\n\n"
+        + HEADER.replace("{.python .derivation}", '{.python .derivation verifies="r"}')
+        + SINE
+    )
+    cache = OutcomeCache(tmp_path / "cache")
+    verification = verify(tmp_path, page, cache=cache, fingerprint="f")
+    assert set(verification.proofs) == {"r"}
+    reasons = {r["name"]: r["reason"] for r in verification.result_records()}
+    assert "outside the notation" in reasons["s"]
+    by_w = verify(tmp_path, page.replace("x_p} =", "w_p} ="), cache=cache, fingerprint="f")
+    assert any("is a derivative by w" in m for m in messages(by_w))

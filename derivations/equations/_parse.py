@@ -33,11 +33,13 @@ def parser() -> Lark:
     )
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_equation(latex: str) -> Equation:
     """The ``Equation`` written in ``latex`` (the text between ``$$`` and ``$$``).
 
     Raises ``EquationError`` naming the construct and its offset when the text is not in the
-    notation.
+    notation. An equation is read once per process (its tree is immutable): a page checks the
+    same display in several blocks, and the build reads it again to bind its results.
     """
     try:
         tree = parser().parse(latex)

@@ -11,12 +11,16 @@ placeholder left, so it does not count.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
+import sys
 from dataclasses import dataclass
 from html.parser import HTMLParser, tagfind_tolerant
+from pathlib import Path
 
 from pymdownx.superfences import highlight_validator
 
+from derivations.cache import OutcomeCache
 from derivations.rendering import RenderedBlock
 
 #: Placeholders carry a token of this process, so that no page text can look like one.
@@ -112,9 +116,32 @@ class _CommentFinder(HTMLParser):
         return j
 
 
-def comments(html: str) -> list[Comment]:
-    """Every HTML comment of a rendered page, in order."""
-    return _CommentFinder(html).found
+#: What stands for the token when a page's comments are remembered: as long as the token, so
+#: the offsets hold, and never a token (not hexadecimal).
+_STAND_IN = "derivation-block-" + "x" * (len(TOKEN) - len("derivation-block-"))
+_FINDER = hashlib.sha256(sys.version.encode() + Path(__file__).read_bytes()).hexdigest()
+
+
+def comments(html: str, cache: OutcomeCache | None = None) -> list[Comment]:
+    """Every HTML comment of a rendered page, in order.
+
+    With a ``cache``, they are recalled for a page whose HTML was read before (a page that
+    did not change renders the same HTML, but for this process's token; reading it is most
+    of what the hook costs a build). A page whose text holds the stand-in for the token is
+    always read afresh, so that no page can pass its own text off as a placeholder.
+    """
+    if cache is None or _STAND_IN in html:
+        return _CommentFinder(html).found
+    remembered = html.replace(TOKEN, _STAND_IN)
+    key = hashlib.sha256(f"{_FINDER}\0comments\0{remembered}".encode()).hexdigest()
+    entry = cache.get(key, fields=frozenset({"comments"}))
+    if entry is not None:
+        return [Comment(a, b, text.replace(_STAND_IN, TOKEN)) for a, b, text in entry["comments"]]
+    found = _CommentFinder(html).found
+    cache.put(
+        key, {"comments": [(c.start, c.end, c.text.replace(TOKEN, _STAND_IN)) for c in found]}
+    )
+    return found
 
 
 def shown_blocks(found: list[Comment]) -> list[RenderedBlock]:

@@ -337,7 +337,7 @@ def on_page_content(html: str, page: Page, config, files: Files) -> str:
     src = page.file.src_uri
     if src not in _state.futures:
         return html
-    found = verification_fence.comments(html)
+    found = verification_fence.comments(html, _state.cache)
     shown = verification_fence.shown_blocks(found)  # of this page: read before the next one
     originals = [html[c.start : c.end] for c in found]
     slotted, names = slots.comment_slots(html, found)

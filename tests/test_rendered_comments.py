@@ -32,3 +32,28 @@ def test_a_tag_whose_attribute_holds_a_closing_bracket_does_not_end_early():
 
 def test_an_unterminated_comment_is_no_comment():
     assert comments("<p>x</p><!-- result: r") == []
+
+
+def test_an_unchanged_page_has_its_comments_recalled_as_they_were_read():
+    from derivations.cache import OutcomeCache
+    from derivations_mkdocs.fence import TOKEN
+
+    html = f"<p>a</p><!--{TOKEN} 0--><pre>x</pre><!--/{TOKEN} 0--><!-- result: r -->"
+    cache = OutcomeCache(None)
+    first = comments(html, cache)
+    assert len(cache.memory) == 1
+    again = comments(html, cache)
+    assert again == first == comments(html)
+    assert [c.placeholder for c in again] == [("open", 0), ("close", 0), None]
+
+
+def test_a_page_that_writes_the_tokens_stand_in_is_read_afresh_and_forges_no_placeholder():
+    from derivations.cache import OutcomeCache
+    from derivations_mkdocs.fence import _STAND_IN, TOKEN
+
+    cache = OutcomeCache(None)
+    real = f"<!--{TOKEN} 0--><pre>x</pre><!--/{TOKEN} 0-->"
+    comments(real, cache)
+    forged = real.replace(TOKEN, _STAND_IN)
+    assert [c.placeholder for c in comments(forged, cache)] == [None, None]
+    assert len(cache.memory) == 1  # the forged page was neither recalled nor remembered

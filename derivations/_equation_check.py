@@ -18,10 +18,11 @@ What a derivative differentiates:
 - any other expression: evaluated again with the variable changed, as for a partial.
 
 Derivatives are taken element by element: by the complex step when what is differentiated is
-complex-safe, else by a 5-point stencil. A relation that states a large loss gradient
-(``\\frac{\\partial L}{\\partial x_{...}} = ...``) is first compared along one random direction,
-which costs a few evaluations instead of one an element; only a disagreement, or a form that
-cannot be compared so, pays for the element-by-element derivative.
+complex-safe, else by a 5-point stencil. A relation that states a gradient or a Jacobian by a
+variable of more than a few elements (``\\frac{\\partial L}{\\partial x_{...}} = ...``) is first
+compared along one random direction, which costs a few evaluations instead of one an element;
+only a disagreement, or a form that cannot be compared so, pays for the element-by-element
+derivative.
 """
 
 from __future__ import annotations
@@ -358,31 +359,36 @@ class _Bindings:
         return jacobian
 
 
-#: A loss gradient with more elements than this is compared along a random direction first
-#: (by method): a directional derivative costs a few evaluations, the gradient one an element.
-DIRECTIONAL_ABOVE = {_numeric.COMPLEX_STEP: 256, _numeric.STENCIL: 2048}
+#: A derivative by a variable of more elements than this is compared along a random direction
+#: first (by method): a directional derivative costs a few evaluations, element by element it
+#: costs one an element. The stencil's tolerance is wider, so it needs many more elements before
+#: a direction is as sharp as the elements, and it is used for loss gradients only.
+DIRECTIONAL_ABOVE = {_numeric.COMPLEX_STEP: 16, _numeric.STENCIL: 2048}
 
 
-class _NotAGradient(Exception):
-    """The side is not a loss gradient read off element for element."""
+class _NotPlain(Exception):
+    """The side is not the derivative read off element for element."""
 
 
 def _agrees_along_a_direction(report, relation, bound: _Bindings, env) -> bool:
-    """True when the relation's left side is the gradient of the loss for one large variable,
-    arranged in some order of its elements, and every other side, put in that order, has the
-    loss's directional derivative along a random direction.
+    """True when the relation's left side is one derivative by one variable of more than a few
+    elements (the loss's gradient, or the Jacobian of a tensor), arranged in some order of its
+    elements, and every other side, put in that order, has its directional derivative: along
+    a random direction v of the variable for a gradient, and, for a Jacobian, also seen
+    through a random weighting u of what is differentiated, <u, J v>.
 
-    This replaces n evaluations (one an element) by a few. It only ever proves: a relation that
-    is not of this form, or that disagrees, is compared element by element, which names the
-    worst element. The order is read by evaluating the left side with the variable's element
-    numbers in place of its gradient; any side that is not a plain rearrangement (a sum, a
-    repeated index, a factor) does not return each number once and is not taken.
+    This replaces n evaluations (one an element of the variable) by a few. It only ever
+    proves: a relation that is not of this form, or that disagrees, is compared element by
+    element, which names the worst element. The order is read by evaluating the left side
+    with element numbers in place of the derivative; a side that is not a plain rearrangement
+    (a sum, a repeated index, a factor, a pointwise derivative) does not return each number
+    once and is not taken.
     """
     from .equations import Environment, evaluate
 
     left, others = relation.sides[0], relation.sides[1:]
     derivative = left.derivative
-    if derivative is None or not derivative.numerator.is_loss or not others:
+    if derivative is None or not others:
         return False
     key = Environment(bound.values).resolve(
         derivative.denominator.name, bool(derivative.denominator.indices)
@@ -392,43 +398,50 @@ def _agrees_along_a_direction(report, relation, bound: _Bindings, env) -> bool:
     x0 = np.asarray(bound.values[key], dtype=float)
     if x0.size <= min(DIRECTIONAL_ABOVE.values()):
         return False
+    function = bound._function(derivative.numerator, derivative.denominator, key, x0, env)
+    if isinstance(function, np.ndarray):  # zero or the identity: nothing to evaluate
+        return False
+    forward = _numeric.Forward(lambda v: function(v), {"v": x0})
+    y0 = np.asarray(forward(), dtype=float)
+    loss = derivative.numerator.is_loss
+    if (loss and y0.shape != ()) or (not loss and relation.mode == "scalar"):
+        return False  # in scalar notation a derivative is taken at every point: its diagonal
+    shape = x0.shape if loss else y0.shape + x0.shape
 
     def numbers(numerator, denominator) -> np.ndarray:
         if numerator is not derivative.numerator or denominator is not derivative.denominator:
-            raise _NotAGradient
-        return np.arange(x0.size, dtype=float).reshape(x0.shape)
+            raise _NotPlain
+        return np.arange(int(np.prod(shape)), dtype=float).reshape(shape)
 
     try:
         order = np.asarray(
             evaluate(left, Environment(bound.values, numbers, bound.first_index)), dtype=float
         )
-    except _NotAGradient:
+    except _NotPlain:
         return False
-    if order.size != x0.size or not np.array_equal(np.sort(order.ravel()), np.arange(x0.size)):
+    size = int(np.prod(shape))
+    if order.size != size or not np.array_equal(np.sort(order.ravel()), np.arange(size)):
         return False
     placed = []
     for side in others:
         value = np.asarray(evaluate(side, env), dtype=float)
         if value.shape != order.shape or not np.any(value):
             return False
-        gradient = np.empty(x0.size)
-        gradient[order.ravel().astype(np.intp)] = value.ravel()
-        placed.append(gradient.reshape(x0.shape))
-    function = bound._function(derivative.numerator, derivative.denominator, key, x0, env)
-    forward = _numeric.Forward(lambda v: function(v), {"v": x0})
-    y0 = np.asarray(forward(), dtype=float)
-    one = np.ones(y0.shape)
+        arranged = np.empty(size)
+        arranged[order.ravel().astype(np.intp)] = value.ravel()
+        placed.append(arranged.reshape(shape))
+    u = np.ones(()) if loss else bound.rng.standard_normal(y0.shape)
     v = bound.rng.standard_normal(x0.shape)
-    numerical = _numeric.complex_safety(forward, y0, one, {"v": v})
+    numerical = _numeric.complex_safety(forward, y0, u, {"v": v})
     method = _numeric.COMPLEX_STEP
     if numerical is None:
         method = _numeric.STENCIL
-        if x0.size <= DIRECTIONAL_ABOVE[method]:
+        if not loss or x0.size <= DIRECTIONAL_ABOVE[method]:
             return False
-        numerical = _numeric.stencil_directional(forward, one, "v", v)[0]
-    tolerance = TOLERANCE[method]
-    errors = [directional_error(gradient, v, numerical) for gradient in placed]
-    if not max(errors) <= tolerance:
+        numerical = _numeric.stencil_directional(forward, u, "v", v)[0]
+    weights = v if loss else np.multiply.outer(u, v)
+    errors = [directional_error(claimed, weights, numerical) for claimed in placed]
+    if not max(errors) <= TOLERANCE[method]:
         return False
     bound.evaluations += forward.evaluations
     if method == _numeric.STENCIL or bound.method == "direct comparison":

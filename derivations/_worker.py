@@ -20,6 +20,7 @@ from typing import Any
 from ._equation_check import use_page_equations
 from ._recording import runner_log
 from ._report import CheckFailure, describe_failure
+from .binding import not_evaluated_reason, subjects_of
 
 _ENGINE = os.path.dirname(os.path.abspath(__file__))
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
@@ -43,9 +44,6 @@ _CHANGES = {
 def equation_facts(equations: dict[str, tuple[str, int]]) -> dict[str, dict[str, Any]]:
     """What the build reads off each result's equation (by kind, then result name), read here,
     before any block runs, where the parser is warm and the checks reuse what it read."""
-    from .binding import subjects_of
-    from .pages import not_evaluated_reason
-
     return {
         "subjects": {name: list(subjects_of(latex)) for name, (latex, _) in equations.items()},
         "reasons": {name: not_evaluated_reason(latex) for name, (latex, _) in equations.items()},

@@ -169,3 +169,18 @@ def _differentiates(report: dict, subject: str) -> bool:
         return False
     swapped = subject[:1].swapcase() + subject[1:]
     return any(name in (subject, swapped) for name in report["wrt"])
+
+
+def not_evaluated_reason(latex: str | None) -> str:
+    """Why a result's LaTeX was not evaluated: what stands in the way, in a sentence."""
+    if latex is None:
+        return "no display equation follows its marker"
+    from .equations import EquationError, parse_equation
+
+    try:
+        parse_equation(latex)
+    except EquationError as error:
+        return f"its LaTeX is outside the notation the build evaluates: {error.message}"
+    except Exception as error:  # noqa: BLE001 - a parser bug is reported, not a crash
+        return f"the equation parser failed on it ({type(error).__name__}: {error})"
+    return "no check_equation evaluates it: it is proven by the code checks bound to it"

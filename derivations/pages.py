@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .binding import bind, subjects_of
+from .binding import bind, not_evaluated_reason, subjects_of
 from .blocks import Block, BlockFinder, ParsedPage, Problem, ResultMarker, parse_page
 from .cache import OutcomeCache, block_keys, equations_key, files_unchanged, hashes_of
 from .runner import DEFAULT_MEMORY_GIB, DEFAULT_TIMEOUT, BlockOutcome, run_blocks
@@ -225,18 +225,3 @@ def _remember(blocks, keys, outcomes, cache) -> None:
             reports = [dict(r, offset=r["line"] - block.code_line) for r in outcome.reports]
             entry = {"reports": reports, "seconds": outcome.seconds}
             cache.put(key, dict(entry, reads=hashes_of(outcome.reads)))
-
-
-def not_evaluated_reason(latex: str | None) -> str:
-    """Why a result's LaTeX was not evaluated: what stands in the way, in a sentence."""
-    if latex is None:
-        return "no display equation follows its marker"
-    from .equations import EquationError, parse_equation
-
-    try:
-        parse_equation(latex)
-    except EquationError as error:
-        return f"its LaTeX is outside the notation the build evaluates: {error.message}"
-    except Exception as error:  # noqa: BLE001 - a parser bug is reported, not a crash
-        return f"the equation parser failed on it ({type(error).__name__}: {error})"
-    return "no check_equation evaluates it: it is proven by the code checks bound to it"

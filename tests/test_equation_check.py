@@ -311,3 +311,22 @@ def test_one_element_off_by_a_millionth_among_600_still_fails_and_is_named():
             W=W,
         )
     assert caught.value.report.worst.index == (417,)
+
+
+JACOBIAN = r"\frac{\partial y_j}{\partial x_q} = w_{jq}"
+
+
+def test_a_jacobian_is_proven_along_a_direction_and_a_weighting_in_a_few_evaluations():
+    report = check_equation("lin-jac", linear, latex=JACOBIAN, x=(40,), W=(4, 40))
+    assert report.passed and report.method == "complex step" and report.error < 1e-14
+    assert report.evaluations < 10  # element by element it would take 40
+
+
+def test_one_jacobian_element_off_by_a_millionth_still_fails_and_is_named():
+    rng = np.random.default_rng(2)
+    x, W = rng.standard_normal(40), rng.standard_normal((4, 40))
+    e = np.zeros((4, 40))
+    e[2, 30] = 1e-6
+    with pytest.raises(EquationMismatch, match="at j=3, q=31") as caught:
+        check_equation("lin-jac", linear, latex=JACOBIAN + " + e_{jq}", symbols={"e": e}, x=x, W=W)
+    assert caught.value.report.worst.index == (2, 30)

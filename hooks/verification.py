@@ -419,6 +419,21 @@ def _with_totals(output: str, page_url: str) -> str:
     return output
 
 
+def _one_record_a_line(report: dict) -> str:
+    """The report as JSON with a line per result and per check: readable, and written by the
+    C encoder (an indented dump goes through the pure-Python one, 0.2 s for this site)."""
+    parts = []
+    for key, value in report.items():
+        if isinstance(value, list):
+            rows = ",\n  ".join(json.dumps(row) for row in value)
+            parts.append(
+                f"{json.dumps(key)}: [\n  {rows}\n ]" if value else f"{json.dumps(key)}: []"
+            )
+        else:
+            parts.append(f"{json.dumps(key)}: {json.dumps(value)}")
+    return "{\n " + ",\n ".join(parts) + "\n}\n"
+
+
 def on_post_build(config) -> None:
     pages = _all_pages()
     for written, page_url in _state.unfilled:
@@ -428,7 +443,7 @@ def on_post_build(config) -> None:
     results = [r for v in pages.values() for r in v.result_records()]
     summary = summarise(pages, enabled=_state.enabled)
     report = {"summary": summary, "results": results, "checks": records}
-    Path(config.site_dir, "verification.json").write_text(json.dumps(report, indent=1))
+    Path(config.site_dir, "verification.json").write_text(_one_record_a_line(report))
     problems = [p.located(v.path) for v in pages.values() for p in v.problems]
     if problems and _state.command != "serve":
         count = f"{len(problems)} derivation problem{'s' if len(problems) > 1 else ''}"

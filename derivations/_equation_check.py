@@ -407,11 +407,12 @@ def _agrees_along_a_direction(report, relation, bound: _Bindings, env) -> bool:
     if (loss and y0.shape != ()) or (not loss and relation.mode == "scalar"):
         return False  # in scalar notation a derivative is taken at every point: its diagonal
     shape = x0.shape if loss else y0.shape + x0.shape
+    size = int(np.prod(shape))
 
     def numbers(numerator, denominator) -> np.ndarray:
         if numerator is not derivative.numerator or denominator is not derivative.denominator:
             raise _NotPlain
-        return np.arange(int(np.prod(shape)), dtype=float).reshape(shape)
+        return np.arange(size, dtype=float).reshape(shape)
 
     try:
         order = np.asarray(
@@ -419,7 +420,6 @@ def _agrees_along_a_direction(report, relation, bound: _Bindings, env) -> bool:
         )
     except _NotPlain:
         return False
-    size = int(np.prod(shape))
     if order.size != size or not np.array_equal(np.sort(order.ravel()), np.arange(size)):
         return False
     placed = []

@@ -159,11 +159,10 @@ def verify_page(
     page.problems += binding.problems
     page.proofs = {} if parsed.problems else binding.proofs
     page.problems.sort(key=lambda p: p.line)
-    if cache is not None:
-        unread = [m for m in parsed.results if not page.evaluated(m.name)]
-        known = facts.get("reasons", {})
-        reasons = _memo(cache, fingerprint, "reasons", unread, not_evaluated_reason, known)
-        page.reasons = {m.name: reason for m, reason in zip(unread, reasons, strict=True)}
+    unread = [m for m in parsed.results if not page.evaluated(m.name)]
+    known = facts.get("reasons", {})
+    reasons = _memo(cache, fingerprint, "reasons", unread, not_evaluated_reason, known)
+    page.reasons = {m.name: reason for m, reason in zip(unread, reasons, strict=True)}
     return page
 
 
@@ -182,26 +181,26 @@ def unverified_page(
     return PageVerification(path, parsed.blocks, outcomes, parsed.results)
 
 
-def _subjects(results, cache: OutcomeCache | None, fingerprint: str, known: dict) -> dict | None:
+def _subjects(results, cache: OutcomeCache | None, fingerprint: str, known: dict) -> dict:
     """What each result's equation differentiates by, recalled when the equations are unchanged
     (reading them is most of what a build with every block recalled pays for)."""
-    if cache is None:
-        return None
     subjects = _memo(cache, fingerprint, "subjects", results, subjects_of, known)
     return {m.name: tuple(s) for m, s in zip(results, subjects, strict=True)}
 
 
-def _memo(cache: OutcomeCache, fingerprint: str, kind: str, markers, compute, known) -> list:
+def _memo(cache: OutcomeCache | None, fingerprint: str, kind: str, markers, compute, known) -> list:
     """``compute(latex)`` for each marker's equation, recalled from the cache when the same
     equations were read before by the same engine, or taken from ``known`` (result name ->
     value), what the page's process computed, so that the build process need not parse."""
-    key = equations_key(f"{fingerprint} {kind}", [m.equation for m in markers])
-    entry = cache.get(key, fields=frozenset({"names", "values"}))
     names = [m.name for m in markers]
-    if entry is not None and entry.get("names") == names:
-        return entry["values"]
+    if cache is not None:
+        key = equations_key(f"{fingerprint} {kind}", [m.equation for m in markers])
+        entry = cache.get(key, fields=frozenset({"names", "values"}))
+        if entry is not None and entry.get("names") == names:
+            return entry["values"]
     values = [known[m.name] if m.name in known else compute(m.equation) for m in markers]
-    cache.put(key, {"names": names, "values": values})
+    if cache is not None:
+        cache.put(key, {"names": names, "values": values})
     return values
 
 

@@ -43,6 +43,8 @@ def _link_from_report(src_uri: str) -> str:
 SUMMARY_PLACEHOLDER = '<span class="verification-summary"></span>'
 
 
+#: What every result placeholder carries: a page without it has none to fill.
+RESULT_CLASS = 'class="verification-result"'
 _RESULT_PLACEHOLDER = re.compile(
     r'<span class="verification-result" data-post="([^"]+)" data-result="([^"]+)"></span>'
 )

@@ -37,6 +37,7 @@ from derivations_mkdocs.fence import Comment
 from derivations_mkdocs.marks import decorations
 from derivations_mkdocs.report import (
     REPORT_PAGE,
+    RESULT_CLASS,
     SUMMARY_PLACEHOLDER,
     fill_results,
     report_markdown,
@@ -402,7 +403,7 @@ def _filled(path: str, html: str, names: list[str], with_: dict[str, str]) -> st
 def on_post_page(output: str, page: Page, config) -> str:
     """The build's totals and verdicts where a page asked for them (the home page): now if all
     are known, else once the build has written every page (``on_post_build``)."""
-    if SUMMARY_PLACEHOLDER not in output and 'class="verification-result"' not in output:
+    if SUMMARY_PLACEHOLDER not in output and RESULT_CLASS not in output:
         return output
     if not all(future.done() for future in _state.futures.values()):
         _state.unfilled.append((page.file.abs_dest_path, page.url))
@@ -414,7 +415,7 @@ def _with_totals(output: str, page_url: str) -> str:
     if SUMMARY_PLACEHOLDER in output:
         summary = summarise(_all_pages(), enabled=_state.enabled)
         output = output.replace(SUMMARY_PLACEHOLDER, summary_html(summary, page_url))
-    if 'class="verification-result"' in output:
+    if RESULT_CLASS in output:
         output = fill_results(output, _all_pages(), page_url)
     return output
 

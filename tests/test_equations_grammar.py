@@ -77,6 +77,12 @@ def test_gather_index_reads_the_entry_its_integer_tensor_names():
     assert np.array_equal(value(r"z_b = s_{b t_b}", s=s, t=t), s[np.arange(4), t])
 
 
+def test_an_index_letter_with_a_hat_gathers_as_its_stored_value():
+    s, chat = normal(4, 3), np.array([2, 0, 1, 2])
+    for latex in (r"z_b = s_{b \hat{c}_b}", r"z_b = s_{b \hat c_b}"):
+        assert np.array_equal(value(latex, s=s, chat=chat), s[np.arange(4), chat])
+
+
 def test_repeated_index_in_one_symbol_is_its_diagonal():
     a = normal(4, 4)
     assert np.array_equal(value("z_i = a_{ii}", a=a), np.diag(a))
@@ -90,6 +96,10 @@ def test_text_subscript_names_a_variant():
 def test_a_digit_subscript_names_a_variant_not_a_component():
     assert parse_equation("J = u_1 v_2").symbols() == {"J", "u_1", "v_2"}
     assert value("J = u_1 v_2", u_1=3.0, v_2=5.0) == 15.0
+
+
+def test_a_lone_digit_names_the_same_variant_with_or_without_braces():
+    assert parse_equation("J = u_{1} v_2").symbols() == parse_equation("J = u_1 v_{2}").symbols()
 
 
 def test_a_digit_among_index_letters_is_a_fixed_position():

@@ -300,6 +300,9 @@ class _Builder(Transformer):
     def subscript(self, meta, children):
         return list(children)
 
+    def lone_digit(self, meta, children):  # _1 reads as _{1}: one form for both
+        return [self.position(meta, children)]
+
     def position(self, meta, children):
         return Position(int(children[0]), start=meta.start_pos, end=meta.end_pos)
 
@@ -423,9 +426,7 @@ def _name_of(name) -> str:
 
 def _split_subscript(items: list) -> tuple[str, list]:
     """A subscript either names a variant (``_{\\text{flat}}``, ``_1``) or lists indices."""
-    if len(items) == 1 and isinstance(items[0], Token) and items[0].type == "DIGIT":
-        return "_" + str(items[0]), []
-    if len(items) == 1 and isinstance(items[0], Position):  # _{1}, as _1
+    if len(items) == 1 and isinstance(items[0], Position):  # _1 or _{1}
         return f"_{items[0].value}", []
     texts = [item for item in items if isinstance(item, Token) and item.type == "TEXT"]
     if texts:

@@ -13,7 +13,7 @@ from . import ROOT, pages, rebuild, summary
 from .sharpness import summarise
 from .targets import evaluate, milliseconds, seconds
 
-SECTIONS = ("sharpness", "scaling", "build", "large", "authoring")
+SECTIONS = ("sharpness", "scaling", "frameworks", "build", "large", "authoring")
 WHOLE = "the whole build, in process (no interpreter start)"
 
 

@@ -13,7 +13,20 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import ROOT, builds, copies, log, machine, pages, rebuild, report, scaling, serve, sharpness
+from . import (
+    ROOT,
+    builds,
+    copies,
+    frameworks,
+    log,
+    machine,
+    pages,
+    rebuild,
+    report,
+    scaling,
+    serve,
+    sharpness,
+)
 
 
 def _sharpness(args: argparse.Namespace, repo: None) -> dict:
@@ -70,7 +83,16 @@ def _authoring(args: argparse.Namespace, repo: Path) -> dict:
     return {"page": serve.PAGE, "page_runs": runs, "profiles": profiles, **data}
 
 
-RUNNERS = {"sharpness": _sharpness, "scaling": _scaling, "build": _build}
+def _frameworks(args: argparse.Namespace, repo: None) -> dict:
+    try:
+        import torch  # noqa: F401
+    except ImportError as exc:
+        sys.exit(f"{exc}: the comparison with PyTorch runs in `bash benchmarks/run`'s venv")
+    return frameworks.run(progress=log)
+
+
+RUNNERS = {"sharpness": _sharpness, "scaling": _scaling, "frameworks": _frameworks}
+RUNNERS["build"] = _build
 RUNNERS.update(large=_large, authoring=_authoring)  # the site sections need a copy of it
 
 

@@ -246,11 +246,11 @@ def _sigmoid_env():
 
 def _smoothing_env():
     rng = _rng(6)
-    z, t, eps = rng.normal(size=(4, 4)), np.array([2, 0, 3, 1]), 0.1
+    z, chat, eps = rng.normal(size=(4, 4)), np.array([2, 0, 3, 1]), 0.1
     s = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
-    q = (1 - eps) * np.eye(4)[t] + eps / 4
+    q = (1 - eps) * np.eye(4)[chat] + eps / 4
     loss = -np.sum(q * np.log(s)) / 4
-    return Environment({"s": s, "t": t, "ytilde": q, "varepsilon": eps, "L": loss})
+    return Environment({"s": s, "chat": chat, "ytilde": q, "varepsilon": eps, "L": loss})
 
 
 # (result name, environment, [(mutation, original text, mutated text)])
@@ -313,7 +313,7 @@ TEETH = [
         "ce-smooth-torch",
         _smoothing_env,
         [
-            ("gather swapped", r"s_{b t_b}", r"s_{t_b b}"),
+            ("gather swapped", r"s_{b \hat{c}_b}", r"s_{\hat{c}_b b}"),
             ("factor changed", r"(1 - \varepsilon)", r"(1 + \varepsilon)"),
         ],
     ),

@@ -234,7 +234,269 @@ LINEAR_ALGEBRA = [
     ),
 ]
 
-COMPARISONS = [*ELEMENT_WISE, *LINEAR_ALGEBRA]
+
+# ---------------------------------------------------------------- convolution, pooling, embedding
+def _conv1d(u: int, v: int, z: int, groups: int = 1) -> Comparison:
+    def compute(ns: dict[str, Any]) -> tuple[Arrays, Arrays]:
+        import torch
+
+        rng = _rng()
+        x, w, beta = (
+            rng.normal(size=(2, 6, 17)),
+            rng.normal(size=(4, 6 // groups, 3)),
+            rng.normal(size=4),
+        )
+        y = torch.nn.functional.conv1d(
+            torch.tensor(x), torch.tensor(w), torch.tensor(beta), u, z, v, groups
+        )
+        g = rng.normal(size=tuple(y.shape))
+        if groups == 1:
+            ours = ns["conv1d_vjp"](g, x, w, beta, u, v, z)
+        else:
+            ours = ns["conv1d_grouped_vjp"](g, x, w, beta, u, v, z, groups)
+
+        def conv(x, w, beta):
+            return torch.nn.functional.conv1d(x, w, beta, u, z, v, groups)
+
+        return ordered(ours, "x", "w", "beta"), vjp(conv, g, x, w, beta)
+
+    what = "grouped, " if groups > 1 else ""
+    name = "conv1d_grouped_vjp" if groups > 1 else "conv1d_vjp"
+    return Comparison(
+        "convolution",
+        f"`{name}` against `F.conv1d`, {what}stride {u}, dilation {v}, padding {z}",
+        compute,
+    )
+
+
+def _conv2d(ns: dict[str, Any]) -> tuple[Arrays, Arrays]:
+    import torch
+
+    rng = _rng()
+    options = dict(stride=(2, 1), padding=(1, 2), dilation=(1, 2), groups=2)
+    x, w, beta = rng.normal(size=(2, 4, 9, 8)), rng.normal(size=(6, 2, 3, 2)), rng.normal(size=6)
+    y = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), torch.tensor(beta), **options)
+    g = rng.normal(size=tuple(y.shape))
+    ours = ns["conv2d_vjp"](g, x, w, beta, **options)
+
+    def conv(x, w, beta):
+        return torch.nn.functional.conv2d(x, w, beta, **options)
+
+    return ordered(ours, "x", "w", "beta"), vjp(conv, g, x, w, beta)
+
+
+#: rows with ties inside windows (every window's maximum is repeated somewhere in it)
+_TIED = np.array([[1.0, 3.0, 3.0, 0.5, 2.0, 2.0, 2.0, -1.0, 4.0, 4.0, 0.0]])
+
+
+def _max_pool1d(ns: dict[str, Any]) -> tuple[Arrays, Arrays]:
+    import torch
+
+    x, K, u = _TIED, 3, 2
+    g = _rng().normal(size=(1, (x.shape[-1] - K) // u + 1))
+    pool = torch.nn.functional.max_pool1d
+    return [ns["max_pool1d_vjp"](g, x, K, u)], vjp(lambda x: pool(x[None], K, u)[0], g, x)
+
+
+def _avg_pool1d(ns: dict[str, Any]) -> tuple[Arrays, Arrays]:
+    import torch
+
+    x, K, u = _rng().normal(size=(3, 12)), 4, 3
+    g = _rng().normal(size=(3, (12 - K) // u + 1))
+    pool = torch.nn.functional.avg_pool1d
+    return [ns["avg_pool1d_vjp"](g, x, K, u)], vjp(lambda x: pool(x[None], K, u)[0], g, x)
+
+
+def _pool2d(kind: str) -> Comparison:
+    def compute(ns: dict[str, Any]) -> tuple[Arrays, Arrays]:
+        import torch
+
+        rng = _rng()
+        x = np.round(rng.normal(size=(2, 9, 8)), 0)  # rounded: many ties
+        K, N, u1, u2 = 3, 2, 2, 1
+        g = rng.normal(size=(2, (9 - K) // u1 + 1, (8 - N) // u2 + 1))
+        pool = getattr(torch.nn.functional, f"{kind}_pool2d")
+        theirs = vjp(lambda x: pool(x[None], (K, N), (u1, u2))[0], g, x)
+        return [ns[f"{kind}_pool2d_vjp"](g, x, K, N, u1, u2)], theirs
+
+    return Comparison(
+        "pooling-and-embedding", f"`{kind}_pool2d_vjp` against `F.{kind}_pool2d`", compute
+    )
+
+
+def _embedding(padding: bool) -> Comparison:
+    def compute(ns: dict[str, Any]) -> tuple[Arrays, Arrays]:
+        import torch
+
+        rng = _rng()
+        E, vhat = rng.normal(size=(7, 3)), np.array([[2, 0, 2], [6, 2, 1]])
+        g, eta = rng.normal(size=(2, 3, 3)), 2
+        if padding:
+            ours = ns["embedding_padded_vjp"](g, E, vhat, eta, E[eta])
+            theirs = vjp(
+                lambda E, i: torch.nn.functional.embedding(i, E, padding_idx=eta), g, E, vhat
+            )
+        else:
+            ours = ns["embedding_vjp"](g, E, vhat)
+            theirs = vjp(lambda E, i: torch.nn.functional.embedding(i, E), g, E, vhat)
+        return [ours], theirs
+
+    name = "embedding_padded_vjp" if padding else "embedding_vjp"
+    what = ", `padding_idx` repeated in the batch" if padding else ", tokens repeated"
+    return Comparison("pooling-and-embedding", f"`{name}` against `F.embedding`{what}", compute)
+
+
+CONVOLUTION_AND_POOLING = [
+    _conv1d(1, 1, 0),
+    _conv1d(2, 3, 2),
+    _conv1d(3, 2, 4, groups=2),
+    Comparison("convolution", "`conv2d_vjp` against `F.conv2d`, every option at once", _conv2d),
+    Comparison(
+        "pooling-and-embedding", "`max_pool1d_vjp` against `F.max_pool1d`, ties", _max_pool1d
+    ),
+    Comparison("pooling-and-embedding", "`avg_pool1d_vjp` against `F.avg_pool1d`", _avg_pool1d),
+    _pool2d("max"),
+    _pool2d("avg"),
+    _embedding(padding=False),
+    _embedding(padding=True),
+]
+
+# ---------------------------------------------------------------- losses
+#: targets with an ignored row (-100) and a repeated class; row 0's logits have their
+#: maximum at the target
+_CHAT = np.array([2, 0, -100, 5, 2])
+
+
+def _logits(rng: np.random.Generator) -> np.ndarray:
+    z = rng.normal(size=(5, 6))
+    z[0, 2] = 3.0
+    return z
+
+
+def _cross_entropy(**options: Any) -> Comparison:
+    def compute(ns: dict[str, Any]) -> tuple[Arrays, Arrays]:
+        import torch
+
+        rng = _rng()
+        z, chat = _logits(rng), _CHAT
+        weight = rng.uniform(0.5, 2.0, size=6) if options.get("weight") else None
+        kwargs = {**options, "weight": weight}
+        g = rng.normal(size=5) if options.get("reduction") == "none" else np.array(0.7)
+        ours = ns["cross_entropy_vjp"](g, z, chat, **kwargs)
+        constant = {**kwargs, "weight": None if weight is None else torch.tensor(weight)}
+
+        def loss(z, chat):
+            return torch.nn.functional.cross_entropy(z, chat, **constant)
+
+        return [ours], vjp(loss, g, z, chat)
+
+    shown = ", ".join(k if v is True else f"{k}={v!r}" for k, v in options.items())
+    return Comparison(
+        "cross-entropy",
+        f"`cross_entropy_vjp` against `F.cross_entropy`, {shown or 'the defaults'}",
+        compute,
+    )
+
+
+def _soft_targets(ns: dict[str, Any]) -> tuple[Arrays, Arrays]:
+    import torch
+
+    rng = _rng()
+    z, w, g = rng.normal(size=(4, 5)), rng.uniform(0.5, 2.0, size=5), np.array(1.3)
+    u = rng.dirichlet(np.ones(5), size=4)
+
+    def loss(z):
+        return torch.nn.functional.cross_entropy(z, torch.tensor(u), weight=torch.tensor(w))
+
+    return [ns["cross_entropy_soft_vjp"](g, z, u, w)], vjp(loss, g, z)
+
+
+def _binary(ns: dict[str, Any]) -> tuple[Arrays, Arrays]:
+    import torch
+
+    rng = _rng()
+    z, y = rng.normal(size=(4, 3)) * 3, rng.uniform(size=(4, 3))
+    pos_weight, g = rng.uniform(0.5, 3.0, size=3), np.array(0.9)
+
+    def loss(z):
+        bce = torch.nn.functional.binary_cross_entropy_with_logits
+        return bce(z, torch.tensor(y), pos_weight=torch.tensor(pos_weight))
+
+    ours = ns["binary_cross_entropy_with_logits_vjp"](g, z, y, pos_weight)
+    return [ours], vjp(loss, g, z)
+
+
+LOSSES = [
+    _cross_entropy(),
+    _cross_entropy(reduction="sum"),
+    _cross_entropy(reduction="none"),
+    _cross_entropy(weight=True),
+    _cross_entropy(label_smoothing=0.1),
+    _cross_entropy(weight=True, label_smoothing=0.2, reduction="sum"),
+    _cross_entropy(weight=True, label_smoothing=0.2),
+    Comparison(
+        "cross-entropy",
+        "`cross_entropy_soft_vjp` against probability targets, weighted",
+        _soft_targets,
+    ),
+    Comparison("cross-entropy", "`binary_cross_entropy_with_logits_vjp`, `pos_weight`", _binary),
+]
+
+
+# ---------------------------------------------------------------- normalisation
+def _layer_norm(ns: dict[str, Any]) -> tuple[Arrays, Arrays]:
+    import torch
+
+    rng = _rng()
+    x, gamma, beta = rng.normal(size=(2, 3, 5)), rng.normal(size=5), rng.normal(size=5)
+    g, eps = rng.normal(size=(2, 3, 5)), 1e-5
+
+    def layer_norm(x, gamma, beta):
+        return torch.nn.functional.layer_norm(x, (5,), gamma, beta, eps)
+
+    ours = ordered(ns["layer_norm_vjp"](g, x, gamma, beta, eps), "x", "gamma", "beta")
+    return ours, vjp(layer_norm, g, x, gamma, beta)
+
+
+def _layer_norm_saved(ns: dict[str, Any]) -> tuple[Arrays, Arrays]:
+    """The post: PyTorch keeps the mean and 1/sigma of every row, and recomputes x-hat."""
+    import torch
+
+    rng = _rng()
+    x, eps = rng.normal(size=(4, 5)), 1e-5
+    mu, xtilde, v, sigma, xhat = ns["normalise"](x, eps)
+    _, mean, rstd = torch.native_layer_norm(torch.tensor(x), (5,), None, None, eps)
+    return [mu, 1 / sigma], [mean.numpy().reshape(-1), rstd.numpy().reshape(-1)]
+
+
+def _rms_norm(ns: dict[str, Any]) -> tuple[Arrays, Arrays]:
+    import torch
+
+    rng = _rng()
+    x, gamma, g, eps = (
+        rng.normal(size=(3, 4, 6)),
+        rng.normal(size=6),
+        rng.normal(size=(3, 4, 6)),
+        1e-5,
+    )
+
+    def rms_norm(x, gamma):
+        return torch.nn.functional.rms_norm(x, (6,), gamma, eps)
+
+    return ordered(ns["rms_norm_vjp"](g, x, gamma, eps), "x", "gamma"), vjp(rms_norm, g, x, gamma)
+
+
+NORMALISATION = [
+    Comparison("layer-normalization", "`layer_norm_vjp` against `F.layer_norm`", _layer_norm),
+    Comparison(
+        "layer-normalization",
+        "`normalise`'s mean and 1/σ against what `torch.native_layer_norm` saves",
+        _layer_norm_saved,
+    ),
+    Comparison("rms-normalization", "`rms_norm_vjp` against `F.rms_norm`", _rms_norm),
+]
+
+COMPARISONS = [*ELEMENT_WISE, *LINEAR_ALGEBRA, *CONVOLUTION_AND_POOLING, *LOSSES, *NORMALISATION]
 
 
 def _by_post(comparisons: Sequence[Comparison]) -> Iterator[tuple[str, list[Comparison]]]:

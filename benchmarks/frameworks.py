@@ -486,7 +486,26 @@ def _rms_norm(ns: dict[str, Any]) -> tuple[Arrays, Arrays]:
     return ordered(ns["rms_norm_vjp"](g, x, gamma, eps), "x", "gamma"), vjp(rms_norm, g, x, gamma)
 
 
+def _batch_norm(ns: dict[str, Any]) -> tuple[Arrays, Arrays]:
+    import torch
+
+    rng = _rng()
+    x, gamma, beta = rng.normal(size=(4, 3, 2, 5)), rng.normal(size=3), rng.normal(size=3)
+    g, eps = rng.normal(size=(4, 3, 2, 5)), 1e-5
+
+    def batch_norm(x, gamma, beta):
+        return torch.nn.functional.batch_norm(x, None, None, gamma, beta, True, 0.1, eps)
+
+    ours = ns["batch_norm_boxed_vjp"](g, x, gamma, beta, eps)
+    return [ours], vjp(batch_norm, g, x, gamma, beta)[:1]
+
+
 NORMALISATION = [
+    Comparison(
+        "batch-normalization",
+        "`batch_norm_boxed_vjp` against `F.batch_norm` in training mode, two spatial axes",
+        _batch_norm,
+    ),
     Comparison("layer-normalization", "`layer_norm_vjp` against `F.layer_norm`", _layer_norm),
     Comparison(
         "layer-normalization",
@@ -496,7 +515,79 @@ NORMALISATION = [
     Comparison("rms-normalization", "`rms_norm_vjp` against `F.rms_norm`", _rms_norm),
 ]
 
-COMPARISONS = [*ELEMENT_WISE, *LINEAR_ALGEBRA, *CONVOLUTION_AND_POOLING, *LOSSES, *NORMALISATION]
+
+# ---------------------------------------------------------------- attention, einsum
+def _attention(fully_masked: bool) -> Comparison:
+    def compute(ns: dict[str, Any]) -> tuple[Arrays, Arrays]:
+        import torch
+
+        rng = _rng()
+        Q, K, V = (
+            rng.normal(size=(2, 3, 4, 5)),
+            rng.normal(size=(2, 3, 6, 5)),
+            rng.normal(size=(2, 3, 6, 7)),
+        )
+        g = rng.normal(size=(2, 3, 4, 7))
+        allowed = rng.uniform(size=(4, 6)) < 0.6
+        allowed[0, 0] = True
+        if fully_masked:
+            allowed[2] = False
+        mask = torch.tensor(allowed)
+
+        def sdpa(Q, K, V):
+            return torch.nn.functional.scaled_dot_product_attention(Q, K, V, attn_mask=mask)
+
+        ours = ordered(ns["attention_with_mask_vjp"](g, Q, K, V, allowed), "Q", "K", "V")
+        return ours, vjp(sdpa, g, Q, K, V)
+
+    what = ", a row with no key (PyTorch 2.5+: zeros)" if fully_masked else ""
+    return Comparison(
+        "attention",
+        f"`attention_with_mask_vjp` against `F.scaled_dot_product_attention`{what}",
+        compute,
+    )
+
+
+#: a contraction, a batch letter, a trace, a diagonal, a sum, an ellipsis and three operands
+_SPECS = {
+    "ij,jk->ik": [(3, 4), (4, 5)],
+    "lij,ljk->lik": [(2, 3, 4), (2, 4, 5)],
+    "ii->": [(4, 4)],
+    "ii->i": [(4, 4)],
+    "iij,jk->ki": [(3, 3, 4), (4, 2)],
+    "ij->": [(3, 4)],
+    "...ij,jk->...ik": [(2, 3, 3, 4), (4, 5)],
+    "ij,jk,kl->il": [(2, 3), (3, 4), (4, 5)],
+}
+
+
+def _einsum(ns: dict[str, Any]) -> tuple[Arrays, Arrays]:
+    import torch
+
+    rng = _rng()
+    ours, theirs = [], []
+    for spec, shapes in _SPECS.items():
+        operands = [rng.normal(size=shape) for shape in shapes]
+        g = rng.normal(size=np.einsum(spec, *operands).shape)
+        ours += ns["einsum_vjp"](g, spec, *operands)
+        theirs += vjp(lambda *ts, spec=spec: torch.einsum(spec, *ts), g, *operands)
+    return ours, theirs
+
+
+ATTENTION_AND_EINSUM = [
+    _attention(fully_masked=False),
+    _attention(fully_masked=True),
+    Comparison("einsum", "`einsum_vjp` against `torch.einsum`, " + ", ".join(_SPECS), _einsum),
+]
+
+COMPARISONS = [
+    *ELEMENT_WISE,
+    *LINEAR_ALGEBRA,
+    *CONVOLUTION_AND_POOLING,
+    *LOSSES,
+    *NORMALISATION,
+    *ATTENTION_AND_EINSUM,
+]
 
 
 def _by_post(comparisons: Sequence[Comparison]) -> Iterator[tuple[str, list[Comparison]]]:

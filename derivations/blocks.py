@@ -82,6 +82,10 @@ class ParsedPage:
     results: list[ResultMarker]
     problems: list[Problem]
 
+    def equations(self) -> dict[str, tuple[str, int]]:
+        """The displayed equation of each marked result: name -> (LaTeX, line where it starts)."""
+        return {m.name: (m.equation, m.equation_line) for m in self.results if m.equation}
+
 
 @dataclass(frozen=True)
 class Fence:

@@ -27,7 +27,7 @@ def page_namespace(path: Path) -> dict[str, Any]:
     if parsed.problems:
         first = parsed.problems[0]
         raise PageError(f"{path}:{first.line}: {first.message}")
-    equations = {m.name: (m.equation, m.equation_line) for m in parsed.results if m.equation}
+    equations = parsed.equations()
     use_page_equations(equations, str(path))
     namespace: dict[str, Any] = {"__name__": "__derivation__", "__file__": str(path)}
     for block in parsed.blocks:

@@ -133,7 +133,7 @@ def verify_page(
     if parsed is None:
         parsed = finder.parse(body, first_line) if finder else parse_page(body, first_line)
     blocks = parsed.blocks
-    equations = {m.name: (m.equation, m.equation_line) for m in parsed.results if m.equation}
+    equations = parsed.equations()
     settings = f"timeout {timeout} memory {memory_gib} docs {docs_dir} equations {equations}"
     keys = block_keys(blocks, fingerprint, settings)
     outcomes = _recall(blocks, keys, cache) if cache and not rerun else None
